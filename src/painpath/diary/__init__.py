@@ -1,0 +1,1 @@
+"""PainPath diary area."""

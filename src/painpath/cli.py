@@ -1,0 +1,227 @@
+"""The ``painpath`` command. Results are JSON on stdout; bad input exits 2 with a
+message on stderr and writes nothing."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+
+from painpath.config import Settings, load_settings
+from painpath.kit.cliutil import emit, fail, fail_from
+from painpath.kit.errors import ConfigurationError, PainPathError
+
+app = typer.Typer(
+    help="PainPath: a chronic back pain and sciatica medicine pathway.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+patients_app = typer.Typer(help="Patients (administration).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(patients_app, name="patients")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except Exception as exc:  # pydantic's ValidationError names the variable
+        fail(f"bad configuration: {exc}".splitlines()[0])
+
+
+def _prepare_data_dir(settings: Settings) -> None:
+    if settings.database_url:
+        return
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"the data folder {path} (PAINPATH_DATA_DIR) is not writable: {exc.strerror}"
+        ) from None
+
+
+def _engine(settings: Settings, *, check_schema: bool = True) -> Engine:
+    """An engine that works: reachable, durable and (if asked) at the current schema."""
+    from painpath import migrate
+    from painpath.db import check_durability, make_engine
+
+    _prepare_data_dir(settings)
+    engine = make_engine(settings.resolved_database_url)
+    check_durability(engine)
+    if check_schema:
+        current, head = migrate.current_revision(engine), migrate.head_revision()
+        if current != head:
+            raise ConfigurationError(
+                f"the database schema is at {current or 'nothing'}, PainPath needs {head}: "
+                "run `painpath db upgrade`"
+            )
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the current schema."""
+    from painpath import migrate
+
+    settings = _settings()
+    try:
+        engine = _engine(settings, check_schema=False)
+        engine.dispose()
+        migrate.upgrade(settings.resolved_database_url)
+        emit({"schema": migrate.head_revision(), "database": settings.backend})
+    except ConfigurationError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL).")] = 1,
+) -> None:
+    """Run the web application."""
+    import uvicorn
+
+    from painpath.app import create_app
+
+    settings = _settings()
+    try:
+        engine = _engine(settings)
+    except ConfigurationError as exc:
+        fail(str(exc))
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    sys.stderr.write(f"PainPath on http://{bind_host}:{bind_port} ({settings.backend} database)\n")
+    if workers > 1:
+        os.environ["PAINPATH_DATABASE_URL"] = settings.resolved_database_url
+        uvicorn.run(
+            "painpath.app:create_app",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+        return
+    uvicorn.run(
+        create_app(settings, engine=engine),
+        host=bind_host,
+        port=bind_port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic population.")] = 7,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the demo accounts.")] = False,
+    patients: Annotated[int, typer.Option(help="How many demo patients.")] = 10,
+) -> None:
+    """Load demo data (idempotent for a seed)."""
+    from painpath.db import make_session_factory, unit_of_work
+    from painpath.demo.service import load_demo
+    from painpath.kit.clock import SystemClock, local_today
+
+    settings = _settings()
+    if not 1 <= patients <= 1000:
+        fail("--patients must be between 1 and 1000 (use the benchmark loader for more)")
+    try:
+        engine = _engine(settings)
+    except ConfigurationError as exc:
+        fail(str(exc))
+    today = local_today(SystemClock(), settings.default_timezone)
+    with unit_of_work(make_session_factory(engine)) as db:
+        accounts = load_demo(db, seed=seed, today=today, patients=patients)
+    if json_out:
+        emit(accounts)
+    else:
+        emit({"loaded": True, "seed": seed, "accounts": len(accounts)})
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    role: Annotated[str, typer.Option(help="patient, clinician or admin.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="At least 12 characters; read from PAINPATH_NEW_PASSWORD if omitted."),
+    ] = None,
+    clinician_kind: Annotated[str, typer.Option(help="gp or pain-specialist.")] = "gp",
+) -> None:
+    """Create an account (clinicians and admins get a TOTP secret, printed once)."""
+    from painpath.auth.domain import Role
+    from painpath.care.service import create_account
+    from painpath.db import make_session_factory, unit_of_work
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        fail(f"--role must be one of patient, clinician, admin (got {role!r})")
+    secret = password or os.environ.get("PAINPATH_NEW_PASSWORD")
+    if not secret:
+        fail("give --password or set PAINPATH_NEW_PASSWORD")
+    settings = _settings()
+    try:
+        engine = _engine(settings)
+        with unit_of_work(make_session_factory(engine)) as db:
+            result = create_account(
+                db,
+                email=email,
+                password=secret,
+                role=role_value,
+                name=name,
+                clinician_kind=clinician_kind,
+            )
+    except ConfigurationError as exc:
+        fail(str(exc))
+    except PainPathError as exc:
+        fail_from(exc)
+    emit(result)
+
+
+@patients_app.command("list")
+def patients_list() -> None:
+    """All patients, for administration: id and name only."""
+    from painpath.care.repository import all_patients
+    from painpath.db import make_session_factory, unit_of_work
+
+    settings = _settings()
+    try:
+        engine = _engine(settings)
+    except ConfigurationError as exc:
+        fail(str(exc))
+    with unit_of_work(make_session_factory(engine)) as db:
+        emit([{"id": str(p.id), "name": p.name} for p in all_patients(db)])
+
+
+def _mount_area_commands() -> None:
+    """Each clinical area brings its own sub-commands."""
+    from painpath.questionnaires.cli import app as instruments_app
+
+    app.add_typer(instruments_app, name="instruments")
+
+
+_mount_area_commands()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

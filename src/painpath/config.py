@@ -1,0 +1,45 @@
+"""Settings, read from ``PAINPATH_*`` environment variables (pydantic-settings).
+
+The embedded default, SQLite under ``PAINPATH_DATA_DIR`` (``./.painpath``),
+needs no configuration at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAINPATH_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".painpath"))
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "PainPath <no-reply@painpath.invalid>"
+    # Cookies carry the Secure flag everywhere except plain-HTTP local development.
+    secure_cookies: bool = False
+    session_idle_minutes_clinician: int = 15
+    session_idle_minutes_patient: int = 30
+    session_absolute_hours: int = 12
+    default_timezone: str = "Europe/London"
+    log_level: str = "INFO"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'painpath.db').resolve()}"
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.resolved_database_url.startswith("postgresql") else "sqlite"
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,173 @@
+"""Per-request plumbing shared by every area's routes: the application state,
+the request's transaction (one unit of work, committed in one place), the
+signed-in actor, CSRF checks and template rendering."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.resources import files
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.responses import Response
+
+from painpath.config import Settings
+from painpath.kit.clock import Clock
+from painpath.kit.errors import Forbidden, Unauthorized
+
+log = logging.getLogger("painpath.web")
+
+SESSION_COOKIE = "painpath_session"
+ANON_CSRF_COOKIE = "painpath_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    clock: Clock
+    templates: Jinja2Templates
+    # (db, settings, token, now) -> the actor or None; provided by the auth area
+    authenticate: Callable[[Session, Settings, str, datetime], Any]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def make_templates() -> Jinja2Templates:
+    directory = str(files("painpath") / "templates")
+    templates = Jinja2Templates(directory=directory)
+    templates.env.autoescape = True
+    return templates
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.painpath
+    return state
+
+
+def request_id(request: Request) -> str:
+    rid: str | None = getattr(request.state, "request_id", None)
+    if rid is None:
+        rid = uuid.uuid4().hex
+        request.state.request_id = rid
+    return rid
+
+
+def bearer_or_cookie(request: Request) -> tuple[str | None, bool]:
+    """(token, came from the cookie)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None, False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie or None), True
+
+
+@dataclass
+class Tx:
+    """What a route gets for one request: the database session, the actor and the time."""
+
+    db: Session
+    actor: Any  # painpath.auth.domain.Actor | None; typed loosely to keep kit free of auth
+    now: datetime
+    request_id: str
+    settings: Settings
+
+
+@contextmanager
+def transaction(
+    request: Request,
+    *,
+    require_actor: bool = True,
+    csrf_token: str | None = None,
+    authenticate: bool = True,
+) -> Iterator[Tx]:
+    """Open the request's unit of work; commit at the end, roll back on any error.
+
+    Audit events for denied access are kept through a rollback: services put them
+    in ``db.info["pending_audit"]`` and they are written in their own transaction.
+    """
+    state = app_state(request)
+    db = state.factory()
+    now = state.clock.now()
+    rid = request_id(request)
+    try:
+        token, from_cookie = bearer_or_cookie(request) if authenticate else (None, False)
+        actor = state.authenticate(db, state.settings, token, now) if token else None
+        if actor is None and require_actor:
+            raise Unauthorized("sign in first")
+        if actor is not None and from_cookie and request.method not in SAFE_METHODS:
+            sent = request.headers.get("x-csrf-token") or csrf_token or ""
+            if not secrets.compare_digest(sent, actor.csrf_token):
+                raise Forbidden("the form has expired: reload the page and try again")
+        yield Tx(db=db, actor=actor, now=now, request_id=rid, settings=state.settings)
+        for write in db.info.pop("pending_audit", []):
+            write(db)
+        db.commit()
+    except BaseException:
+        pending = db.info.pop("pending_audit", [])
+        db.rollback()
+        if pending:
+            _write_pending(state, pending)
+        raise
+    finally:
+        db.close()
+
+
+def _write_pending(state: AppState, pending: list[Any]) -> None:
+    db = state.factory()
+    try:
+        for write in pending:
+            write(db)
+        db.commit()
+    except Exception:
+        db.rollback()
+        log.exception("could not write the audit events of a refused request")
+    finally:
+        db.close()
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    actor: Any = None,
+    status_code: int = 200,
+) -> Response:
+    state = app_state(request)
+    ctx: dict[str, Any] = {"actor": actor, "csrf_token": actor.csrf_token if actor else ""}
+    if actor is None:
+        anon = request.cookies.get(ANON_CSRF_COOKIE) or secrets.token_urlsafe(32)
+        ctx["csrf_token"] = anon
+    ctx.update(context or {})
+    response = state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    if actor is None:
+        response.set_cookie(
+            ANON_CSRF_COOKIE,
+            ctx["csrf_token"],
+            httponly=True,
+            samesite="strict",
+            secure=state.settings.secure_cookies,
+        )
+    return response
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=app_state(request).settings.secure_cookies,
+        path="/",
+    )

@@ -211,8 +211,11 @@ def patients_list() -> None:
 def _mount_area_commands() -> None:
     """Each clinical area brings its own sub-commands."""
     from painpath.questionnaires.cli import app as instruments_app
+    from painpath.response.cli import evidence_app, response_app
 
     app.add_typer(instruments_app, name="instruments")
+    app.add_typer(response_app, name="response")
+    app.add_typer(evidence_app, name="evidence")
 
 
 _mount_area_commands()

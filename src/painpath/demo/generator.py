@@ -453,6 +453,14 @@ def _questionnaires(
             add("gad7", day, _answers(rng, 7, 0, 3, distress))
             add("rmdq", day, _answers(rng, 24, 0, 1, level * 0.8))
         day += timedelta(days=7)
+    if h.index % 10 == 2:
+        # One demo patient in ten answers PHQ-9 item 9 above 0 on their latest PHQ-9, so
+        # the care team's self-harm alert and the crisis signposting can be seen.
+        last = max(i for i, q in enumerate(h.questionnaires) if q.instrument == "phq9")
+        q = h.questionnaires[last]
+        h.questionnaires[last] = Questionnaire(
+            q.id, q.instrument, (*q.answers[:8], 1), q.completed_at
+        )
 
 
 def _therapies(h: PatientHistory, rng: random.Random, seed: int, today: date) -> None:

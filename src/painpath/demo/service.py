@@ -269,6 +269,18 @@ def _load_patient(
                 created_by=user_id,
             )
         )
+        if "self-harm" in scored.flags:
+            raise_alert(
+                db,
+                patient_id=pid,
+                rule="phq9-item9",
+                cause_key=f"phq9-item9:{q.id}",
+                urgency="urgent",
+                summary="PHQ-9 item 9 answered above 0 (thoughts of self-harm): contact the "
+                "patient today.",
+                source="clinical/reference.md §3.2 PHQ-9 item 9 follow-up; §1.7 suicidal thoughts",
+                now=now,
+            )
     _bulk(
         db,
         (

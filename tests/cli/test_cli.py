@@ -1,0 +1,133 @@
+"""The `painpath` command as a script would use it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+import painpath.models as m
+from painpath.db import make_engine
+from tests.conftest import drop_database, fresh_database_url
+
+BIN = Path(sys.executable).parent / "painpath"
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN), *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def base_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAINPATH_")}
+    env["PAINPATH_DATA_DIR"] = str(tmp)
+    return env
+
+
+@pytest.fixture()
+def env(backend: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    url, token = fresh_database_url(backend, tmp_path)
+    environment = base_env(tmp_path)
+    environment["PAINPATH_DATABASE_URL"] = url
+    yield environment
+    drop_database(token)
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return {
+                t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in m.Base.metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+def test_demo_prints_accounts_and_is_idempotent(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").returncode == 0
+    first = run(env, "demo", "--seed", "7", "--json")
+    assert first.returncode == 0, first.stderr
+    accounts = json.loads(first.stdout)
+    roles = [a["role"] for a in accounts]
+    assert roles.count("clinician") == 2 and roles.count("admin") == 1
+    assert roles.count("patient") >= 8
+    for account in accounts:
+        assert len(account["password"]) >= 12
+        if account["role"] == "clinician":
+            assert account["totp_secret"]
+        if account["role"] == "patient":
+            assert account["patient_id"]
+    before = counts(env["PAINPATH_DATABASE_URL"])
+    assert before["diary_entries"] > 8 * 60
+    second = run(env, "demo", "--seed", "7", "--json")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout) == accounts
+    assert counts(env["PAINPATH_DATABASE_URL"]) == before
+    listed = json.loads(run(env, "patients", "list").stdout)
+    assert {p["id"] for p in listed} == {a["patient_id"] for a in accounts if a["role"] == "patient"}
+
+
+def test_user_create_and_its_errors(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").returncode == 0
+    ok = run(env, "user", "create", "--email", "new.gp@test.example", "--role", "clinician",
+             "--name", "Dr New", "--password", "a long enough secret")
+    assert ok.returncode == 0, ok.stderr
+    created = json.loads(ok.stdout)
+    assert created["role"] == "clinician" and created["totp_secret"]
+    again = run(env, "user", "create", "--email", "new.gp@test.example", "--role", "clinician",
+                "--name", "Dr New", "--password", "a long enough secret")
+    assert again.returncode == 2
+    assert "already exists" in again.stderr and again.stdout == ""
+    short = run(env, "user", "create", "--email", "p@test.example", "--role", "patient",
+                "--name", "P", "--password", "short")
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
+    role = run(env, "user", "create", "--email", "p@test.example", "--role", "doctor",
+               "--name", "P", "--password", "a long enough secret")
+    assert role.returncode == 2 and "--role must be one of" in role.stderr
+    assert counts(env["PAINPATH_DATABASE_URL"])["users"] == 1
+
+
+def test_an_old_schema_is_refused_with_one_line(env: dict[str, str]) -> None:
+    result = run(env, "patients", "list")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "painpath db upgrade" in result.stderr
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    env["PAINPATH_DATABASE_URL"] = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+    result = run(env, "db", "upgrade")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot reach the database")
+    assert result.stderr.strip().count("\n") == 0
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_data_folder_is_one_clear_line_as_user(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    env = base_env(folder / "data")
+    result = run(env, "db", "upgrade")
+    assert result.returncode == 2
+    assert "not writable" in result.stderr
+
+
+def test_data_folder_that_is_a_file_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    env = base_env(blocker / "data")
+    result = run(env, "db", "upgrade")
+    assert result.returncode == 2
+    assert "PAINPATH_DATA_DIR" in result.stderr and "not writable" in result.stderr
+    assert result.stderr.strip().count("\n") == 0

@@ -210,12 +210,16 @@ def patients_list() -> None:
 
 def _mount_area_commands() -> None:
     """Each clinical area brings its own sub-commands."""
+    from painpath.medication.cli import interactions_app, medicines_app, taper_app
     from painpath.questionnaires.cli import app as instruments_app
     from painpath.response.cli import evidence_app, response_app
 
     app.add_typer(instruments_app, name="instruments")
     app.add_typer(response_app, name="response")
     app.add_typer(evidence_app, name="evidence")
+    app.add_typer(medicines_app, name="medicines")
+    app.add_typer(taper_app, name="taper")
+    app.add_typer(interactions_app, name="interactions")
 
 
 _mount_area_commands()

@@ -79,8 +79,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             if outcome == "passed" and report.when != "call":
                 continue
             for backend in BACKENDS:
-                if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid or (
-                    f"-{backend}-" in report.nodeid
+                if (
+                    f"[{backend}" in report.nodeid
+                    or f"-{backend}]" in report.nodeid
+                    or (f"-{backend}-" in report.nodeid)
                 ):
                     counts[backend][outcome] = counts[backend].get(outcome, 0) + 1
     terminalreporter.section("tests per database")

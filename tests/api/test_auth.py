@@ -43,9 +43,7 @@ def test_no_credentials_is_401(client: TestClient) -> None:
 
 
 def test_clinician_needs_the_second_factor(client: TestClient, cast: Cast) -> None:
-    without = client.post(
-        "/api/v1/auth/login", json={"email": cast.gp.email, "password": PASSWORD}
-    )
+    without = client.post("/api/v1/auth/login", json={"email": cast.gp.email, "password": PASSWORD})
     assert without.status_code == 401
     assert cast.gp.totp_secret
     stale = pyotp.TOTP(cast.gp.totp_secret).at(datetime.now(UTC) - timedelta(minutes=10))

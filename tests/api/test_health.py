@@ -25,6 +25,10 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
 
 def test_openapi_describes_the_json_endpoints(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/v1/auth/login", "/api/v1/me", "/api/v1/patients",
-                 "/api/v1/patients/{patient_id}"):
+    for path in (
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/patients",
+        "/api/v1/patients/{patient_id}",
+    ):
         assert path in paths

@@ -13,9 +13,7 @@ def test_a_patient_sees_only_themself(client: TestClient, cast: Cast) -> None:
     own = client.get(f"/api/v1/patients/{cast.patient_a.patient_id}", headers=headers)
     assert own.status_code == 200
     other = client.get(f"/api/v1/patients/{cast.patient_b.patient_id}", headers=headers)
-    missing = client.get(
-        "/api/v1/patients/00000000-0000-4000-8000-000000000000", headers=headers
-    )
+    missing = client.get("/api/v1/patients/00000000-0000-4000-8000-000000000000", headers=headers)
     assert other.status_code == missing.status_code == 404
     assert other.json() == missing.json()
 

@@ -73,25 +73,71 @@ def test_demo_prints_accounts_and_is_idempotent(env: dict[str, str]) -> None:
     assert json.loads(second.stdout) == accounts
     assert counts(env["PAINPATH_DATABASE_URL"]) == before
     listed = json.loads(run(env, "patients", "list").stdout)
-    assert {p["id"] for p in listed} == {a["patient_id"] for a in accounts if a["role"] == "patient"}
+    assert {p["id"] for p in listed} == {
+        a["patient_id"] for a in accounts if a["role"] == "patient"
+    }
 
 
 def test_user_create_and_its_errors(env: dict[str, str]) -> None:
     assert run(env, "db", "upgrade").returncode == 0
-    ok = run(env, "user", "create", "--email", "new.gp@test.example", "--role", "clinician",
-             "--name", "Dr New", "--password", "a long enough secret")
+    ok = run(
+        env,
+        "user",
+        "create",
+        "--email",
+        "new.gp@test.example",
+        "--role",
+        "clinician",
+        "--name",
+        "Dr New",
+        "--password",
+        "a long enough secret",
+    )
     assert ok.returncode == 0, ok.stderr
     created = json.loads(ok.stdout)
     assert created["role"] == "clinician" and created["totp_secret"]
-    again = run(env, "user", "create", "--email", "new.gp@test.example", "--role", "clinician",
-                "--name", "Dr New", "--password", "a long enough secret")
+    again = run(
+        env,
+        "user",
+        "create",
+        "--email",
+        "new.gp@test.example",
+        "--role",
+        "clinician",
+        "--name",
+        "Dr New",
+        "--password",
+        "a long enough secret",
+    )
     assert again.returncode == 2
     assert "already exists" in again.stderr and again.stdout == ""
-    short = run(env, "user", "create", "--email", "p@test.example", "--role", "patient",
-                "--name", "P", "--password", "short")
+    short = run(
+        env,
+        "user",
+        "create",
+        "--email",
+        "p@test.example",
+        "--role",
+        "patient",
+        "--name",
+        "P",
+        "--password",
+        "short",
+    )
     assert short.returncode == 2 and "at least 12 characters" in short.stderr
-    role = run(env, "user", "create", "--email", "p@test.example", "--role", "doctor",
-               "--name", "P", "--password", "a long enough secret")
+    role = run(
+        env,
+        "user",
+        "create",
+        "--email",
+        "p@test.example",
+        "--role",
+        "doctor",
+        "--name",
+        "P",
+        "--password",
+        "a long enough secret",
+    )
     assert role.returncode == 2 and "--role must be one of" in role.stderr
     assert counts(env["PAINPATH_DATABASE_URL"])["users"] == 1
 

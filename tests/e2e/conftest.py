@@ -73,9 +73,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def painpath(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def painpath(
+    env: dict[str, str], *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "painpath"), *args], env=env, capture_output=True, text=True, check=check,
+        [str(BIN / "painpath"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
         timeout=300,
     )
 

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from painpath.alerts.models import Alert
+from painpath.demo.service import load_demo
 from painpath.diary.models import DiaryEntry
 from painpath.medication.models import DoseEvent, Prescription, SideEffectReport, TaperPlan
 from painpath.questionnaires.models import QuestionnaireResponse
-from painpath.demo.service import load_demo
 
 TODAY = date(2026, 11, 25)
 
@@ -22,7 +22,9 @@ def test_demo_has_the_history_a_clinician_expects(db: Session) -> None:
     assert len(patients) >= 8
     first_diary = db.scalar(select(func.min(DiaryEntry.date)))
     assert first_diary is not None and (TODAY - first_diary).days >= 90
-    assert db.scalar(select(func.count()).select_from(DoseEvent).where(DoseEvent.status == "missed"))
+    assert db.scalar(
+        select(func.count()).select_from(DoseEvent).where(DoseEvent.status == "missed")
+    )
     assert db.scalar(select(func.count()).select_from(SideEffectReport))
     assert db.scalar(select(func.count()).select_from(TaperPlan)) >= 1
     tapering = db.scalars(select(Prescription).where(Prescription.status == "tapering")).all()

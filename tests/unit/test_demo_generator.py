@@ -26,9 +26,9 @@ def test_patients_are_streamed_one_at_a_time() -> None:
     first = next(stream)
     assert first.index == 0
     # a patient depends only on (seed, index, today): a slice equals the same part of the whole
-    assert list(generate_patients(7, TODAY, 3, first=10)) == list(
-        generate_patients(7, TODAY, 13)
-    )[10:]
+    assert (
+        list(generate_patients(7, TODAY, 3, first=10)) == list(generate_patients(7, TODAY, 13))[10:]
+    )
 
 
 def test_histories_are_3_to_9_months_with_a_baseline_before_duloxetine() -> None:
@@ -56,8 +56,9 @@ def test_responders_diaries_fall_and_non_responders_do_not() -> None:
         base = mean(d.pain for d in p.diary if d.date < p.start)
         late = [d.pain for d in p.diary if d.date >= p.start + timedelta(days=42)]
         if p.tapering_from:
-            late = [d.pain for d in p.diary
-                    if p.start + timedelta(days=42) <= d.date < p.tapering_from]
+            late = [
+                d.pain for d in p.diary if p.start + timedelta(days=42) <= d.date < p.tapering_from
+            ]
         if len(late) < 20:
             continue
         change = (mean(late) - base) / base

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
 
@@ -43,28 +44,28 @@ def record(
 ) -> AuditEvent | None:
     """Append one event. A refused access is kept even though the request's
     transaction rolls back: it is written afterwards in a transaction of its own."""
-    kwargs = {
-        "action": action,
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "patient_id": patient_id,
-        "outcome": outcome,
-        "request_id": request_id,
-        "reason": reason,
-        "now": now,
-    }
+    write = functools.partial(
+        _append,
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        patient_id=patient_id,
+        outcome=outcome,
+        request_id=request_id,
+        reason=reason,
+        now=now,
+    )
     if outcome == "denied":
-        db.info.setdefault("pending_audit", []).append(
-            lambda other: _append(other, actor, **kwargs)
-        )
+        db.info.setdefault("pending_audit", []).append(write)
         return None
-    return _append(db, actor, **kwargs)
+    return write(db)
 
 
 def _append(
     db: Session,
-    actor: Actor | None,
     *,
+    actor: Actor | None,
     action: str,
     resource_type: str,
     resource_id: str | None,

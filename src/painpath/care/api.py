@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -13,7 +14,10 @@ from painpath.kit.web import transaction
 
 router = APIRouter(prefix="/api/v1", tags=["patients"])
 
-ERRORS = {401: {"description": "Not signed in"}, 404: {"description": "No such patient"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    404: {"description": "No such patient"},
+}
 
 
 @router.get("/patients", response_model=PatientPage, responses=ERRORS)

@@ -12,7 +12,7 @@ from painpath.auth.domain import Actor
 from painpath.care.models import CareTeamMember, Clinician, Patient
 
 
-def _visible_patients(actor: Actor) -> Select[tuple[Patient]]:
+def _visible_patients(actor: Actor) -> Select[Patient]:
     query = select(Patient)
     if actor.is_patient:
         return query.where(Patient.id == actor.patient_id)

@@ -20,8 +20,7 @@ $(VENV)/.installed: pyproject.toml uv.lock $(UV)
 
 run: setup
 	$(VENV)/bin/painpath db upgrade
-	@$(VENV)/bin/painpath demo --seed 7 --json > /dev/null
-	@echo "Demo accounts (email / password / TOTP secret for clinicians):"
+	@echo "Demo accounts (email / password / TOTP secret for the 6-digit security code):"
 	@$(VENV)/bin/painpath demo --seed 7 --json
 	$(VENV)/bin/painpath serve
 

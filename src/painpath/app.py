@@ -19,15 +19,26 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from painpath.alerts import api as alerts_api
+from painpath.alerts import views as alerts_views
 from painpath.auth import api as auth_api
 from painpath.auth import service as auth_service
 from painpath.auth import views as auth_views
 from painpath.care import api as care_api
+from painpath.care import views as care_views
 from painpath.config import Settings, load_settings
 from painpath.db import backend_name, make_engine, make_session_factory
+from painpath.diary import api as diary_api
+from painpath.diary import views as diary_views
 from painpath.kit.clock import Clock, SystemClock
 from painpath.kit.errors import InvalidInput, PainPathError
 from painpath.kit.web import AppState, app_state, make_templates, render
+from painpath.medication import api as medication_api
+from painpath.medication import views as medication_views
+from painpath.questionnaires import api as questionnaires_api
+from painpath.questionnaires import views as questionnaires_views
+from painpath.response import api as response_api
+from painpath.response import views as response_views
 
 log = logging.getLogger("painpath")
 
@@ -183,7 +194,24 @@ def create_app(
             "schema": schema_revision(st.factory),
         }
 
-    app.include_router(auth_api.router)
-    app.include_router(care_api.router)
-    app.include_router(auth_views.router)
+    for module in (
+        auth_api,
+        care_api,
+        diary_api,
+        medication_api,
+        questionnaires_api,
+        alerts_api,
+        response_api,
+    ):
+        app.include_router(module.router)
+    for module in (
+        auth_views,
+        care_views,
+        diary_views,
+        medication_views,
+        questionnaires_views,
+        alerts_views,
+        response_views,
+    ):
+        app.include_router(module.router)
     return app

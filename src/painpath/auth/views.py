@@ -10,7 +10,6 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from painpath.auth import service
-from painpath.care import service as care_service
 from painpath.kit.errors import Unauthorized
 from painpath.kit.web import (
     ANON_CSRF_COOKIE,
@@ -23,20 +22,25 @@ from painpath.kit.web import (
 router = APIRouter(include_in_schema=False)
 
 
+HOME = {"patient": "/today", "clinician": "/caseload", "admin": "/admin"}
+
+
 @router.get("/")
 def home(request: Request) -> Response:
+    """The sign-in page, or the signed-in person's home page."""
     with transaction(request, require_actor=False) as tx:
         actor = tx.actor
         if actor is None:
             return render(request, "auth/login.html", {"error": None, "email": ""})
-        if actor.is_clinician:
-            page = care_service.list_patients(
-                tx.db, actor, cursor=None, limit=100, request_id=tx.request_id, now=tx.now
-            )
-            return render(request, "care/caseload.html", {"patients": page.items}, actor=actor)
-        if actor.is_patient:
-            return render(request, "care/today.html", {}, actor=actor)
-        return render(request, "auth/admin_home.html", {}, actor=actor)
+        return RedirectResponse(HOME[actor.role.value], status_code=303)
+
+
+@router.get("/admin")
+def admin_home(request: Request) -> Response:
+    with transaction(request) as tx:
+        if not tx.actor.is_admin:
+            return RedirectResponse("/", status_code=303)
+        return render(request, "auth/admin_home.html", {}, actor=tx.actor)
 
 
 @router.post("/login")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from painpath.care.models import CareTeamMember, Clinician, Patient
 from painpath.care.schemas import CareTeamMemberRead, PatientDetail, PatientRead
 from painpath.kit.errors import Forbidden, InvalidInput, NotFound, Problem
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
+from painpath.kit.records import Ctx
 
 NOT_FOUND = "no such patient"
 CLINICIAN_KINDS = ("gp", "pain-specialist", "other")
@@ -153,3 +155,86 @@ def add_to_care_team(
     db.add(member)
     db.flush()
     return member
+
+
+PATIENT_WRITES = "patient"
+CLINICIAN_WRITES = "clinician"
+
+
+def authorize_patient(
+    db: Session,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    ctx: Ctx,
+    *,
+    resource_type: str,
+    action: str,
+    writers: frozenset[str] = frozenset({"patient", "clinician"}),
+    resource_id: str | None = None,
+) -> Patient:
+    """The patient record if ``actor`` may do ``action`` on it, else an error.
+
+    Reads are allowed to the patient themself and to clinicians in their care team.
+    A record the actor may not see is reported as missing (404), so its existence is
+    not revealed; a visible record the actor's role may not change is a 403. Every
+    decision is audited.
+    """
+    patient = repository.visible_patient(db, actor, patient_id)
+    if patient is None:
+        audit.record(
+            db,
+            actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            outcome="denied",
+            request_id=ctx.request_id,
+            now=ctx.now,
+            reason="not in the actor's patients",
+        )
+        raise NotFound(NOT_FOUND)
+    if action not in ("read", "list") and actor.role.value not in writers:
+        audit.record(
+            db,
+            actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            patient_id=patient.id,
+            outcome="denied",
+            request_id=ctx.request_id,
+            now=ctx.now,
+            reason=f"{actor.role.value} may not {action} {resource_type}",
+        )
+        raise Forbidden(f"only {' or '.join(sorted(writers))}s can {action} a {resource_type}")
+    return patient
+
+
+def record_access(
+    db: Session,
+    actor: Actor,
+    patient: Patient,
+    ctx: Ctx,
+    *,
+    resource_type: str,
+    action: str,
+    resource_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Audit an allowed read or change of a patient's data."""
+    audit.record(
+        db,
+        actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        patient_id=patient.id,
+        request_id=ctx.request_id,
+        now=ctx.now,
+        reason=reason,
+    )
+
+
+def patient_today(patient: Patient, ctx: Ctx) -> date:
+    """The date on the patient's own calendar (their time zone, DST-aware)."""
+    return ctx.now.astimezone(ZoneInfo(patient.timezone)).date()

@@ -17,12 +17,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 
 from painpath.config import Settings
 from painpath.kit.clock import Clock
-from painpath.kit.errors import Forbidden, Unauthorized
+from painpath.kit.errors import Conflict, Forbidden, Unauthorized
+from painpath.kit.records import Ctx
 
 log = logging.getLogger("painpath.web")
 
@@ -48,6 +50,25 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=directory)
     templates.env.autoescape = True
     return templates
+
+
+@dataclass(frozen=True, order=True)
+class NavItem:
+    order: int
+    label: str
+    url: str
+
+
+_NAV: dict[str, set[NavItem]] = {}
+
+
+def register_nav(role: str, label: str, url: str, order: int) -> None:
+    """Areas add their pages to a role's navigation (kept sorted by ``order``)."""
+    _NAV.setdefault(role, set()).add(NavItem(order, label, url))
+
+
+def nav_for(role: str | None) -> list[NavItem]:
+    return sorted(_NAV.get(role or "", set()))
 
 
 def app_state(request: Request) -> AppState:
@@ -82,6 +103,10 @@ class Tx:
     request_id: str
     settings: Settings
 
+    @property
+    def ctx(self) -> Ctx:
+        return Ctx(now=self.now, request_id=self.request_id)
+
 
 @contextmanager
 def transaction(
@@ -113,6 +138,12 @@ def transaction(
         for write in db.info.pop("pending_audit", []):
             write(db)
         db.commit()
+    except IntegrityError as exc:
+        db.rollback()
+        raise Conflict(
+            "the same record is being saved by another request at this moment, or it "
+            "clashes with one already stored: fetch it and try again"
+        ) from exc
     except BaseException:
         pending = db.info.pop("pending_audit", [])
         db.rollback()
@@ -145,7 +176,12 @@ def render(
     status_code: int = 200,
 ) -> Response:
     state = app_state(request)
-    ctx: dict[str, Any] = {"actor": actor, "csrf_token": actor.csrf_token if actor else ""}
+    ctx: dict[str, Any] = {
+        "actor": actor,
+        "csrf_token": actor.csrf_token if actor else "",
+        "nav": nav_for(actor.role.value if actor else None),
+        "current_path": request.url.path,
+    }
     if actor is None:
         anon = request.cookies.get(ANON_CSRF_COOKIE) or secrets.token_urlsafe(32)
         ctx["csrf_token"] = anon

@@ -1,0 +1,29 @@
+"""Small helpers for JSON routes: list links and the standard error responses."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+
+FromDate = Annotated[
+    date | None, Query(alias="from", description="first date to include (YYYY-MM-DD)")
+]
+ToDate = Annotated[date | None, Query(alias="to", description="last date to include (YYYY-MM-DD)")]
+Cursor = Annotated[str | None, Query(max_length=200, description="from the 'next' link")]
+Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Signed in, but this role may not do this"},
+    404: {"description": "No such patient or record (or not yours to see)"},
+    409: {"description": "Clashes with a stored record"},
+    422: {"description": "The input cannot be used; each error names the field"},
+}
+
+
+def next_link(request: Request, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    return str(request.url.include_query_params(cursor=cursor))

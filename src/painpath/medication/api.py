@@ -1,0 +1,7 @@
+"""JSON routes of the medication area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1")

@@ -145,8 +145,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def schema_revision(factory: sessionmaker[Session]) -> str | None:
     with factory() as db:
-        value = db.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        return str(value) if value is not None else None
+        heads = sorted(
+            str(v) for v in db.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        )
+        return "+".join(heads) if heads else None
 
 
 def create_app(

@@ -18,7 +18,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
@@ -27,10 +27,13 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def head_revision() -> str | None:
+    """The schema revision this code needs (several joined by '+' while branches exist)."""
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return script.get_current_head()
+    heads = sorted(script.get_heads())
+    return "+".join(heads) if heads else None
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = sorted(MigrationContext.configure(conn).get_current_heads())
+    return "+".join(heads) if heads else None

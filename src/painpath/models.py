@@ -4,10 +4,16 @@ from painpath.alerts.models import Alert
 from painpath.audit.models import AuditEvent
 from painpath.auth.models import User, UserSession
 from painpath.care.models import (
+    BloodPressureReading,
     CareEpisode,
+    CarePlan,
     CareTeamMember,
+    ClinicalNote,
     Clinician,
+    Consent,
     FollowUp,
+    Invitation,
+    Notification,
     OtherMedicine,
     Patient,
     Referral,
@@ -22,6 +28,7 @@ from painpath.medication.models import (
     Prescription,
     SideEffectReport,
     TaperPlan,
+    TaperPlanRevision,
 )
 from painpath.questionnaires.models import QuestionnaireResponse
 
@@ -29,14 +36,20 @@ __all__ = [
     "Alert",
     "AuditEvent",
     "Base",
+    "BloodPressureReading",
     "CareEpisode",
+    "CarePlan",
     "CareTeamMember",
+    "ClinicalNote",
     "Clinician",
+    "Consent",
     "DiaryEntry",
     "DoseChangeRequest",
     "DoseEvent",
     "DoseStep",
     "FollowUp",
+    "Invitation",
+    "Notification",
     "OtherMedicine",
     "Patient",
     "Prescription",
@@ -45,6 +58,7 @@ __all__ = [
     "Review",
     "SideEffectReport",
     "TaperPlan",
+    "TaperPlanRevision",
     "TherapySession",
     "User",
     "UserSession",

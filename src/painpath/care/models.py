@@ -25,6 +25,11 @@ class Patient(Base):
     nhs_number: Mapped[str | None] = mapped_column(String(10), default=None)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Recorded clinical facts the prescribing checks use (None = not recorded).
+    conditions: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    renal_crcl_ml_min: Mapped[int | None] = mapped_column(Integer, default=None)
+    hepatic_impairment: Mapped[bool | None] = mapped_column(default=None)
+    bp_uncontrolled: Mapped[bool | None] = mapped_column(default=None)
 
 
 class Clinician(Base):
@@ -119,3 +124,85 @@ class FollowUp(ClientCreated, Base):
     )
     notes: Mapped[str | None] = mapped_column(Text, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CarePlan(Base):
+    """Per-patient settings: questionnaire schedule, follow-up defaults, reminder choices."""
+
+    __tablename__ = "care_plans"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("patients.id", ondelete="CASCADE"), unique=True
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    """A single-use, expiring link a clinician sends to a new patient."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = patient_fk()
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class Consent(Base):
+    """What the patient agreed to about their data; withdrawable."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = patient_fk()
+    kind: Mapped[str] = mapped_column(String(64))
+    text_version: Mapped[str] = mapped_column(String(32))
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class ClinicalNote(ClientCreated, Base):
+    __tablename__ = "clinical_notes"
+
+    patient_id: Mapped[uuid.UUID] = patient_fk()
+    clinician_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("clinicians.id"))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class BloodPressureReading(ClientCreated, Base):
+    __tablename__ = "blood_pressure_readings"
+
+    patient_id: Mapped[uuid.UUID] = patient_fk()
+    measured_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    systolic: Mapped[int] = mapped_column(Integer)
+    diastolic: Mapped[int] = mapped_column(Integer)
+    pulse: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class Notification(Base):
+    """Something waiting for a person in the app (advice, an answer to a request)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("patients.id", ondelete="CASCADE"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

@@ -88,6 +88,7 @@ class DoseEvent(ClientCreated, Base):
     status: Mapped[str] = mapped_column(String(8))  # taken | missed | late
     taken_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     dose_mg: Mapped[Decimal | None] = mapped_column(Dose, default=None)
+    scheduled_for: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class SideEffectReport(ClientCreated, Base):
@@ -103,6 +104,9 @@ class SideEffectReport(ClientCreated, Base):
     started_on: Mapped[date] = mapped_column(Date)
     triage_level: Mapped[str] = mapped_column(String(16))
     triage_advice: Mapped[str] = mapped_column(Text)
+    pathway: Mapped[str | None] = mapped_column(String(32), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    resolved_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class TaperPlan(ClientCreated, Base):
@@ -120,3 +124,22 @@ class TaperPlan(ClientCreated, Base):
     note: Mapped[str | None] = mapped_column(Text, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TaperPlanRevision(Base):
+    """Every accepted version of a taper plan, so no edit is ever lost."""
+
+    __tablename__ = "taper_plan_revisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    taper_plan_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("taper_plans.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    changed_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

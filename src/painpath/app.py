@@ -25,6 +25,7 @@ from painpath.auth import api as auth_api
 from painpath.auth import service as auth_service
 from painpath.auth import views as auth_views
 from painpath.care import api as care_api
+from painpath.care import onboarding_views
 from painpath.care import views as care_views
 from painpath.config import Settings, load_settings
 from painpath.db import backend_name, make_engine, make_session_factory
@@ -33,6 +34,7 @@ from painpath.diary import views as diary_views
 from painpath.kit.clock import Clock, SystemClock
 from painpath.kit.errors import InvalidInput, PainPathError
 from painpath.kit.web import AppState, app_state, make_templates, render
+from painpath.learn import views as learn_views
 from painpath.medication import api as medication_api
 from painpath.medication import views as medication_views
 from painpath.questionnaires import api as questionnaires_api
@@ -214,6 +216,8 @@ def create_app(
         questionnaires_views,
         alerts_views,
         response_views,
+        learn_views,
+        onboarding_views,
     ):
         app.include_router(module.router)
     return app

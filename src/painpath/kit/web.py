@@ -130,10 +130,18 @@ def transaction(
         actor = state.authenticate(db, state.settings, token, now) if token else None
         if actor is None and require_actor:
             raise Unauthorized("sign in first")
-        if actor is not None and from_cookie and request.method not in SAFE_METHODS:
+        if (
+            actor is not None
+            and from_cookie
+            and request.method not in SAFE_METHODS
+            and not getattr(request.state, "csrf_checked", False)
+        ):
             sent = request.headers.get("x-csrf-token") or csrf_token or ""
             if not secrets.compare_digest(sent, actor.csrf_token):
                 raise Forbidden("the form has expired: reload the page and try again")
+            # Later transactions of the same request (e.g. re-rendering a form with its
+            # errors) need not carry the token again.
+            request.state.csrf_checked = True
         yield Tx(db=db, actor=actor, now=now, request_id=rid, settings=state.settings)
         for write in db.info.pop("pending_audit", []):
             write(db)

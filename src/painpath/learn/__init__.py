@@ -1,0 +1,1 @@
+"""PainPath learn area: patient information pages with sources."""

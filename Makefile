@@ -6,7 +6,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run test lint typecheck test-fast bench clean
+.PHONY: setup run test lint typecheck test-fast bench clean safety-case
 
 setup: $(VENV)/.installed
 
@@ -37,6 +37,9 @@ test: setup
 
 test-fast: setup
 	$(VENV)/bin/pytest -q -m "not e2e" -x
+
+safety-case: setup
+	$(VENV)/bin/python scripts/safety_case.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

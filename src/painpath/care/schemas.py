@@ -1,11 +1,13 @@
-"""Read models for patients and clinicians."""
+"""Read and input models for patients, clinicians, care teams, referrals, follow-ups,
+reviews and clinical notes."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CareTeamMemberRead(BaseModel):
@@ -27,4 +29,162 @@ class PatientDetail(PatientRead):
 
 class PatientPage(BaseModel):
     items: list[PatientRead]
+    next: str | None
+
+
+class ClinicianRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    organisation: str | None
+
+
+class ClinicianPage(BaseModel):
+    items: list[ClinicianRead]
+    next: str | None
+
+
+class CareTeamAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    clinician_id: uuid.UUID
+    role: Literal["gp", "pain-specialist", "other"] | None = Field(
+        default=None, description="defaults to the clinician's kind"
+    )
+
+
+class CareTeamRead(BaseModel):
+    patient_id: uuid.UUID
+    patient_name: str
+    members: list[CareTeamMemberRead]
+
+
+class ReferralCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    to_clinician_id: uuid.UUID
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class ReferralDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["accepted", "declined"]
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ReferralRead(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    patient_name: str
+    from_clinician_id: uuid.UUID
+    from_clinician_name: str
+    to_clinician_id: uuid.UUID
+    to_clinician_name: str
+    reason: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class ReferralPage(BaseModel):
+    items: list[ReferralRead]
+    next: str | None
+
+
+class FollowUpCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    due: date
+    kind: str = Field(min_length=1, max_length=64)
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class FollowUpUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["scheduled", "done", "cancelled"] | None = None
+    due: date | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class FollowUpRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    due: date
+    kind: str
+    status: str
+    notes: str | None
+    clinician_id: uuid.UUID | None
+    version: int
+    created_at: datetime
+
+
+class FollowUpPage(BaseModel):
+    items: list[FollowUpRead]
+    next: str | None
+
+
+class ReviewCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    prescription_id: uuid.UUID
+    decision: Literal["continue", "increase", "decrease", "switch", "taper", "stop"]
+    reason: str = Field(min_length=1, max_length=4000)
+    snapshot: dict[str, Any] | None = Field(
+        default=None,
+        description="what the clinician's screen showed (kept beside the server's own snapshot)",
+    )
+
+
+class ReviewRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    prescription_id: uuid.UUID
+    clinician_id: uuid.UUID
+    decision: str
+    reason: str
+    snapshot: dict[str, Any]
+    created_at: datetime
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewRead]
+    next: str | None
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    text: str = Field(min_length=1, max_length=10000)
+
+
+class NoteRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    clinician_id: uuid.UUID
+    text: str
+    created_at: datetime
+
+
+class NotePage(BaseModel):
+    items: list[NoteRead]
+    next: str | None
+
+
+class CareTeamPage(BaseModel):
+    items: list[CareTeamRead]
     next: str | None

@@ -1,0 +1,93 @@
+"""The clinician pages render what a clinician needs and escape what people typed."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import Cast, login
+from tests.api.test_care_workspace import prescribe
+
+
+def test_caseload_record_review_and_follow_up_pages(client: TestClient, cast: Cast) -> None:
+    rx = prescribe(client, cast.patient_a, cast.gp)
+    gp = login(client, cast.gp)
+    pid = cast.patient_a.patient_id
+    client.post(
+        f"/api/v1/patients/{pid}/notes",
+        json={"id": str(uuid.uuid4()), "text": "<script>alert('x')</script>"},
+        headers=gp,
+    )
+    page = client.get("/caseload", headers={**gp, "accept": "text/html"})
+    assert page.status_code == 200
+    assert "Ann Patient" in page.text and "Duloxetine 60 mg" in page.text
+    assert "4.0" in page.text and "(8.0, -50%)" in page.text and "96% (27 of 28 days)" in page.text
+    assert "Bob Patient" not in page.text
+    record = client.get(f"/patients/{pid}", headers=gp)
+    assert record.status_code == 200
+    assert "&lt;script&gt;alert" in record.text and "<script>alert" not in record.text
+    assert f'href="/patients/{pid}/prescribe"' in record.text
+    assert "Treatment now" in record.text and "Dose change" in record.text
+    review = client.get(f"/patients/{pid}/review", headers=gp)
+    assert review.status_code == 200 and str(rx) in review.text
+    empty = client.post(f"/patients/{pid}/review", data={"prescription_id": str(rx)}, headers=gp)
+    assert empty.status_code == 422 and "Choose a decision." in empty.text
+    done = client.post(
+        f"/patients/{pid}/review",
+        data={"prescription_id": str(rx), "decision": "continue", "reason": "Helping"},
+        headers=gp,
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    listed = client.get(f"/api/v1/patients/{pid}/reviews", headers=gp).json()["items"]
+    assert [r["decision"] for r in listed] == ["continue"]
+    defaults = client.post(
+        f"/patients/{pid}/follow-ups/defaults", data={"start": "2030-01-01"}, headers=gp
+    )
+    assert defaults.status_code == 200 and "12-week response review" in defaults.text
+    outsider = login(client, cast.other_gp)
+    assert client.get(f"/patients/{pid}", headers=outsider).status_code == 404
+    assert client.get(f"/patients/{pid}/review", headers=outsider).status_code == 404
+    assert client.get(f"/patients/{pid}/follow-ups", headers=outsider).status_code == 404
+
+
+def test_alert_inbox_and_admin_care_teams(client: TestClient, cast: Cast) -> None:
+    from datetime import UTC, datetime
+
+    from painpath.alerts.service import raise_alert
+
+    factory = client.app.state.painpath.factory  # type: ignore[attr-defined]
+    with factory() as db:
+        alert = raise_alert(
+            db,
+            patient_id=cast.patient_a.patient_id,
+            rule="side-effect",
+            cause_key="side-effect:x",
+            urgency="urgent",
+            summary="Side effect reported: <b>dizzy</b>",
+            source="test",
+            now=datetime.now(UTC),
+        )
+        db.commit()
+    gp = login(client, cast.gp)
+    inbox = client.get("/alerts", headers=gp)
+    assert "Side effect reported: &lt;b&gt;dizzy&lt;/b&gt;" in inbox.text
+    acked = client.post(
+        f"/alerts/{alert.id}",
+        data={"status": "acknowledged", "note": "Rang her", "version": "1"},
+        headers=gp,
+    )
+    assert acked.status_code == 200 and "Alert acknowledged." in acked.text
+    stale = client.post(
+        f"/alerts/{alert.id}", data={"status": "resolved", "version": "1"}, headers=gp
+    )
+    assert stale.status_code == 409 and "Someone else changed this alert" in stale.text
+    admin = login(client, cast.admin)
+    teams = client.get("/care-teams?q=Ann", headers=admin)
+    assert teams.status_code == 200 and "Dr Care Team (gp)" in teams.text
+    assert client.get(f"/patients/{cast.patient_a.patient_id}", headers=admin).status_code == 200
+    assert (
+        "Ann Patient"
+        not in client.get(f"/patients/{cast.patient_a.patient_id}", headers=admin).text
+    )

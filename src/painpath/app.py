@@ -31,6 +31,8 @@ from painpath.config import Settings, load_settings
 from painpath.db import backend_name, make_engine, make_session_factory
 from painpath.diary import api as diary_api
 from painpath.diary import views as diary_views
+from painpath.interop import api as interop_api
+from painpath.interop import views as interop_views
 from painpath.kit.clock import Clock, SystemClock
 from painpath.kit.errors import InvalidInput, PainPathError
 from painpath.kit.web import AppState, app_state, make_templates, render
@@ -39,6 +41,8 @@ from painpath.medication import api as medication_api
 from painpath.medication import views as medication_views
 from painpath.questionnaires import api as questionnaires_api
 from painpath.questionnaires import views as questionnaires_views
+from painpath.reminders import api as reminders_api
+from painpath.reminders import views as reminders_views
 from painpath.response import api as response_api
 from painpath.response import views as response_views
 
@@ -206,6 +210,8 @@ def create_app(
         questionnaires_api,
         alerts_api,
         response_api,
+        interop_api,
+        reminders_api,
     ):
         app.include_router(module.router)
     for module in (
@@ -218,6 +224,8 @@ def create_app(
         response_views,
         learn_views,
         onboarding_views,
+        interop_views,
+        reminders_views,
     ):
         app.include_router(module.router)
     return app

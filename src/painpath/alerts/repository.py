@@ -233,3 +233,7 @@ def follow_ups_due_before(db: Session, before: date) -> Sequence[tuple[str, Foll
         .where(FollowUp.status == "scheduled", FollowUp.due < before)
     ).all()
     return [(tz, f) for tz, f in rows]
+
+
+def for_rule(db: Session, patient_id: uuid.UUID, rule: str) -> Sequence[Alert]:
+    return db.scalars(select(Alert).where(Alert.patient_id == patient_id, Alert.rule == rule)).all()

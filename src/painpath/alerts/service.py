@@ -176,7 +176,6 @@ def evaluate_patient_rules(db: Session, patient_id: uuid.UUID, now: datetime) ->
     )
     if missed:
         causes.append(missed)
-    causes += _non_response(db, patient, today)
     causes += domain.overdue_follow_ups(
         (
             domain.FollowUpObservation(str(f.id), f.due, f.kind, f.status)
@@ -184,7 +183,7 @@ def evaluate_patient_rules(db: Session, patient_id: uuid.UUID, now: datetime) ->
         ),
         today,
     )
-    return raise_causes(db, patient.id, causes, now)
+    return raise_causes(db, patient.id, causes, now) + _non_response(db, patient, today, now)
 
 
 def _last_step(steps: list[dict[str, object]], default: date) -> date:
@@ -197,35 +196,20 @@ def _last_step(steps: list[dict[str, object]], default: date) -> date:
     return max(starts, default=default)
 
 
-def _non_response(db: Session, patient: Patient, today: date) -> list[domain.Cause]:
-    from painpath.response.domain import analyze_response
+def _non_response(db: Session, patient: Patient, today: date, now: datetime) -> list[Alert]:
+    """Non-response at the planned review points, judged by the response area (one rule,
+    one cause key per prescription and review point); the alerts raised just now."""
+    from painpath.response.service import check_review_point
 
-    causes: list[domain.Cause] = []
-    prescriptions = [p for p in repository.current_prescriptions(db, patient.id)]
-    active = [p for p in prescriptions if p.status == "active"]
-    if not active:
-        return causes
-    steps = repository.dose_steps(db, [p.id for p in active])
-    for prescription in active:
-        starts = [
-            s.start for s in steps if s.prescription_id == prescription.id and s.daily_dose_mg > 0
-        ]
-        if not starts:
+    raised: list[Alert] = []
+    for prescription in repository.current_prescriptions(db, patient.id):
+        if prescription.status != "active":
             continue
-        first = min(starts)
-        if today < first + timedelta(weeks=REVIEW_POINT_WEEKS):
-            continue
-        diary = repository.diary_points(db, patient.id, first - timedelta(days=14), today)
-        try:
-            result = analyze_response(diary, start=first, today=today)
-        except InvalidInput:
-            continue
-        cause = domain.non_response(
-            str(prescription.id), str(result.category), result.percent_change
-        )
-        if cause:
-            causes.append(cause)
-    return causes
+        before = {a.id for a in repository.for_rule(db, patient.id, "non-response")}
+        alert = check_review_point(db, patient.id, prescription.id, today, now=now)
+        if alert is not None and alert.id not in before:
+            raised.append(alert)
+    return raised
 
 
 def evaluate_scheduled_rules(db: Session, now: datetime) -> int:

@@ -373,3 +373,16 @@ def _interactions(
         for name in result.unknown
     ]
     return out
+
+
+def guidance_for(
+    medicine: str, conditions: Sequence[str], knowledge: KnowledgeBase | None = None
+) -> list[PrescribingWarning]:
+    """The licensing and guideline statements (off-label, NICE position) that apply to
+    ``medicine`` for ``conditions``, each with its source. Unknown medicine: none."""
+    kb = knowledge or load_knowledge()
+    med = kb.medicine(medicine) if medicine.strip() else None
+    if med is None:
+        return []
+    given = {normalise_name(c): c.strip() for c in conditions if c.strip()}
+    return _guidance(med, given)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import combinations_with_replacement, pairwise
 from typing import Any
@@ -306,3 +306,50 @@ def titration_schedule(medicine: MedicineKnowledge, start: date, condition: str)
         f"no default titration of {medicine.name} for {condition!r} in the knowledge file",
         field="condition",
     )
+
+
+# ------------------------------------------------------- dose changes over time
+
+
+@dataclass(frozen=True)
+class RecordedStep:
+    """A dose step as it was written. Steps written together (one prescribing or one
+    change) share ``recorded_at``; a change takes effect from its earliest step."""
+
+    start: date
+    daily_dose_mg: Decimal
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ScheduleHistory:
+    schedule: Schedule | None
+    superseded: frozenset[int]  # indices of recorded steps replaced before taking effect
+
+
+def apply_dose_changes(recorded: Sequence[RecordedStep]) -> ScheduleHistory:
+    """The schedule in force after every change, oldest change first.
+
+    Each change replaces the planned steps from its earliest start onwards and keeps
+    everything before it, so the past is never rewritten; the replaced steps are kept
+    (reported as ``superseded``) for the record.
+    """
+    batches: dict[datetime, list[int]] = {}
+    for i, step in enumerate(recorded):
+        batches.setdefault(step.recorded_at, []).append(i)
+    in_force: dict[date, int] = {}
+    for when in sorted(batches):
+        indices = batches[when]
+        earliest = min(recorded[i].start for i in indices)
+        for start in [s for s in in_force if s >= earliest]:
+            del in_force[start]
+        for i in sorted(indices, key=lambda i: recorded[i].start):
+            in_force[recorded[i].start] = i
+    kept = set(in_force.values())
+    superseded = frozenset(i for i in range(len(recorded)) if i not in kept)
+    if not in_force:
+        return ScheduleHistory(None, superseded)
+    steps = tuple(
+        ScheduleStep(start, recorded[i].daily_dose_mg) for start, i in sorted(in_force.items())
+    )
+    return ScheduleHistory(Schedule(steps), superseded)

@@ -6,7 +6,10 @@ of ``clinical/reference.md``: ``V`` verified, ``P`` partly verified, ``U`` unver
 ``design`` marks a PainPath rule built from verified rows, ``product`` PainPath's own
 wording). ``load_instruments`` reads and validates them; ``score`` turns a list of
 answers (one per item, in item order) into a :class:`Score`; ``advice_for`` gives the
-signposting a patient must see at once when a score raises a flag.
+signposting a patient must see at once when a score raises a flag. The schedule
+functions (``parse_schedule``, ``occasions``, ``due_now``, ``completion``) say which
+questionnaire is due when, and ``result_sentence``/``result_meaning`` put a score in
+plain words.
 
 Pure: standard library only; no database, web, clock or randomness.
 """
@@ -16,6 +19,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date, timedelta
 from fractions import Fraction
 from functools import cache
 from importlib import resources
@@ -993,3 +998,497 @@ def _check_band_coverage(
         if len(matches) != 1:
             found = ", ".join(matches) or "none"
             r.fail("scoring.bands", f"total {total} must fall in exactly one band (found: {found})")
+
+
+# --------------------------------------------------------------------------- schedules
+#
+# Which questionnaire is due when. The defaults are PainPath design choices (issue 3)
+# built from clinical/reference.md: §1.11 (efficacy measures at baseline, 4-8 weeks,
+# about 12 weeks, then regularly [P]; mood incl. PHQ-9 item 9 at baseline and in the
+# early weeks [V for the warnings, the schedule is a design choice]) and §2.1 (NICE NG59
+# rec 1.1.2: consider risk stratification such as STarT Back at first contact for each
+# new episode [V]). A patient's care plan may override them (``parse_schedule``).
+# The daily pain diary is scheduled by the diary area, not here.
+
+ScheduleKind = Literal["baseline", "periodic", "review", "episode-start"]
+
+REVIEW_WINDOW_DAYS = 7
+"""A questionnaire 'before a review' is due in the 7 days up to and including the review."""
+
+GRACE_DAYS = 7
+"""An occasion still open after this many days counts as missed in completion rates."""
+
+SCHEDULE_FIELDS = frozenset({"every_days", "at_baseline", "at_reviews", "at_episode_start"})
+
+
+@dataclass(frozen=True)
+class ScheduleRule:
+    """When one instrument is due.
+
+    ``every_days``: again this many days after the last completion; ``at_baseline``:
+    once at the start when never completed; ``at_reviews``: in the
+    :data:`REVIEW_WINDOW_DAYS` before each review (a follow-up whose kind says
+    "review"); ``at_episode_start``: when none was completed since the current care
+    episode began.
+    """
+
+    instrument: str
+    every_days: int | None = None
+    at_baseline: bool = False
+    at_reviews: bool = False
+    at_episode_start: bool = False
+    source: str = ""
+
+
+_DESIGN = "PainPath design default (issue 3)"
+_EFFICACY = (
+    f"{_DESIGN}; clinical/reference.md §1.11: efficacy (NRS/PEG, RMDQ, PGIC) at baseline "
+    "and at regular reviews [P]"
+)
+_MOOD = (
+    f"{_DESIGN}; clinical/reference.md §1.11: mood and suicidality (PHQ-9 incl. item 9) at "
+    "baseline, in the early weeks and after dose changes [V for the warnings; the "
+    "schedule is a design choice]"
+)
+
+DEFAULT_SCHEDULE: tuple[ScheduleRule, ...] = (
+    ScheduleRule("peg", every_days=7, at_baseline=True, source=f"{_EFFICACY}; weekly"),
+    ScheduleRule(
+        "rmdq",
+        every_days=28,
+        at_baseline=True,
+        at_reviews=True,
+        source=f"{_EFFICACY}; every 4 weeks and before each review",
+    ),
+    ScheduleRule(
+        "phq9",
+        every_days=28,
+        at_baseline=True,
+        at_reviews=True,
+        source=f"{_MOOD}; every 4 weeks and before each review",
+    ),
+    ScheduleRule(
+        "gad7",
+        every_days=28,
+        at_baseline=True,
+        at_reviews=True,
+        source=f"{_DESIGN}; every 4 weeks and before each review, alongside the PHQ-9",
+    ),
+    ScheduleRule(
+        "startback",
+        at_episode_start=True,
+        source=(
+            "NICE NG59 rec 1.1.2: consider risk stratification (e.g. STarT Back) at first "
+            "contact for each new episode [V] (clinical/reference.md §2.1)"
+        ),
+    ),
+    ScheduleRule(
+        "pgic",
+        at_reviews=True,
+        source=(
+            f"{_DESIGN}; clinical/reference.md §3.1: PGIC 'much' or 'very much improved' "
+            "is part of the proposed responder definition, judged at reviews"
+        ),
+    ),
+)
+
+
+def parse_schedule(settings: Mapping[str, Any] | None) -> tuple[ScheduleRule, ...]:
+    """The questionnaire schedule of a care plan: the defaults, changed by
+    ``settings["questionnaires"]``, a mapping of instrument code to either ``false``
+    (not scheduled) or an object with any of ``every_days`` (1-365 or null),
+    ``at_baseline``, ``at_reviews``, ``at_episode_start`` (true/false) and ``enabled``.
+
+    Example: ``{"questionnaires": {"peg": {"every_days": 14}, "gad7": false,
+    "sleep": {"every_days": 7, "at_baseline": true}}}``.
+
+    Raises :class:`InvalidInput` naming the setting at fault.
+    """
+    rules = {rule.instrument: rule for rule in DEFAULT_SCHEDULE}
+    raw = (settings or {}).get("questionnaires")
+    if raw is None:
+        return tuple(rules.values())
+    base = "settings.questionnaires"
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("the questionnaire schedule must be an object", field=base)
+    known = load_instruments()
+    for code, change in raw.items():
+        path = f"{base}.{code}"
+        if code not in known:
+            raise InvalidInput(
+                f"unknown instrument {code!r}; known instruments: {', '.join(known)}", field=path
+            )
+        if change is False or (isinstance(change, Mapping) and change.get("enabled") is False):
+            rules.pop(code, None)
+            continue
+        if not isinstance(change, Mapping):
+            raise InvalidInput("expected false or an object of schedule settings", field=path)
+        unknown = sorted(set(change) - SCHEDULE_FIELDS - {"enabled"})
+        if unknown:
+            raise InvalidInput(
+                f"unknown setting {unknown[0]!r}; use {', '.join(sorted(SCHEDULE_FIELDS))}",
+                field=f"{path}.{unknown[0]}",
+            )
+        rule = rules.get(code, ScheduleRule(code, source="care plan"))
+        values: dict[str, Any] = {}
+        if "every_days" in change:
+            every = change["every_days"]
+            if every is not None and (not _is_int(every) or not 1 <= every <= 365):
+                raise InvalidInput(
+                    "every_days must be a whole number of days from 1 to 365, or null",
+                    field=f"{path}.every_days",
+                )
+            values["every_days"] = every
+        for key in ("at_baseline", "at_reviews", "at_episode_start", "enabled"):
+            if key in change and not isinstance(change[key], bool):
+                raise InvalidInput(f"{key} must be true or false", field=f"{path}.{key}")
+            if key in change and key != "enabled":
+                values[key] = change[key]
+        rules[code] = ScheduleRule(
+            instrument=code,
+            every_days=values.get("every_days", rule.every_days),
+            at_baseline=values.get("at_baseline", rule.at_baseline),
+            at_reviews=values.get("at_reviews", rule.at_reviews),
+            at_episode_start=values.get("at_episode_start", rule.at_episode_start),
+            source=f"{rule.source}; changed by the care plan" if rule.source else "care plan",
+        )
+    return tuple(rules.values())
+
+
+@dataclass(frozen=True)
+class ScheduleFacts:
+    """What the schedule depends on, as dates on the patient's own calendar.
+
+    ``start``: when the patient's questionnaires began to count (e.g. joining PainPath);
+    ``episode_start``: when the current care episode began (None without one);
+    ``reviews``: dates of review follow-ups (not cancelled); ``completions``: the dates
+    each instrument was completed.
+    """
+
+    today: date
+    start: date
+    episode_start: date | None = None
+    reviews: tuple[date, ...] = ()
+    completions: Mapping[str, Sequence[date]] = dataclass_field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """One time an instrument fell due: completions on ``due`` to ``closes`` count."""
+
+    instrument: str
+    kind: ScheduleKind
+    due: date
+    closes: date | None
+    completed_on: date | None = None
+    review: date | None = None
+    every_days: int | None = None
+
+    def is_open(self, today: date) -> bool:
+        return (
+            self.completed_on is None
+            and self.due <= today
+            and (self.closes is None or today <= self.closes)
+        )
+
+    def counts(self, today: date) -> bool:
+        """Whether the occasion counts towards a completion rate today: done, or its
+        time has passed (closed, or open for :data:`GRACE_DAYS` or more)."""
+        if self.completed_on is not None:
+            return True
+        closed = self.closes is not None and self.closes < today
+        return closed or (today - self.due).days >= GRACE_DAYS
+
+
+def occasions(rule: ScheduleRule, facts: ScheduleFacts) -> list[Occasion]:
+    """Every time ``rule`` made its instrument due from ``facts.start`` to ``facts.today``,
+    each with the completion that met it (if any)."""
+    done = sorted(d for d in facts.completions.get(rule.instrument, ()) if d <= facts.today)
+    found: list[Occasion] = []
+    if rule.every_days is not None or rule.at_baseline:
+        found.extend(_periodic(rule, facts, done))
+    if rule.at_reviews:
+        for review in sorted(set(facts.reviews)):
+            opens = review - timedelta(days=REVIEW_WINDOW_DAYS)
+            if review < facts.start or opens > facts.today:
+                continue
+            met = next((d for d in done if opens <= d <= review), None)
+            found.append(
+                Occasion(rule.instrument, "review", opens, review, completed_on=met, review=review)
+            )
+    if rule.at_episode_start and facts.episode_start is not None:
+        began = facts.episode_start
+        due = max(began, facts.start)
+        if due <= facts.today:
+            met = next((d for d in done if d >= began), None)
+            found.append(Occasion(rule.instrument, "episode-start", due, None, completed_on=met))
+    return sorted(found, key=lambda o: (o.due, o.kind))
+
+
+def _periodic(rule: ScheduleRule, facts: ScheduleFacts, done: Sequence[date]) -> list[Occasion]:
+    every = rule.every_days
+    found: list[Occasion] = []
+    if rule.at_baseline:
+        current: date | None = facts.start
+    elif every is not None:
+        current = (done[0] if done else facts.start) + timedelta(days=every)
+    else:
+        current = None
+    index = 0
+    while current is not None and current <= facts.today:
+        if index < len(done) and done[index] < current:
+            # done early: the clock restarts from the latest completion
+            current = done[index] + timedelta(days=every) if every is not None else None
+            index += 1
+            continue
+        kind: ScheduleKind = "baseline" if index == 0 and rule.at_baseline else "periodic"
+        closes = current + timedelta(days=every - 1) if every is not None else None
+        met = (
+            done[index] if index < len(done) and (closes is None or done[index] <= closes) else None
+        )
+        found.append(Occasion(rule.instrument, kind, current, closes, met, every_days=every))
+        if every is None:
+            break
+        if met is not None:
+            current = met + timedelta(days=every)
+            index += 1
+        else:
+            current = current + timedelta(days=every)
+    return found
+
+
+@dataclass(frozen=True)
+class Due:
+    """An instrument due today: why (``kind``, ``reason`` in plain words) and since when."""
+
+    instrument: str
+    kind: ScheduleKind
+    due: date
+    reason: str
+    review: date | None = None
+
+
+_DUE_PRIORITY: Mapping[str, int] = MappingProxyType(
+    {"review": 0, "episode-start": 1, "baseline": 2, "periodic": 3}
+)
+
+
+def due_now(rules: Sequence[ScheduleRule], facts: ScheduleFacts) -> list[Due]:
+    """The instruments due today, one entry each, earliest due first.
+
+    When several reasons apply the most specific is given (a coming review, then the
+    start of an episode, then the first time, then the regular interval); the due date
+    is the earliest open occasion's.
+    """
+    result: list[Due] = []
+    for rule in rules:
+        open_now = [o for o in occasions(rule, facts) if o.is_open(facts.today)]
+        if not open_now:
+            continue
+        main = min(open_now, key=lambda o: (_DUE_PRIORITY[o.kind], o.due))
+        result.append(
+            Due(
+                instrument=rule.instrument,
+                kind=main.kind,
+                due=min(o.due for o in open_now),
+                reason=reason_text(main),
+                review=main.review,
+            )
+        )
+    return sorted(result, key=lambda d: (d.due, d.instrument))
+
+
+def reason_text(occasion: Occasion) -> str:
+    """Why an occasion is due, in plain words for the patient."""
+    if occasion.kind == "review" and occasion.review is not None:
+        return f"Before your review on {format_day(occasion.review)}"
+    if occasion.kind == "episode-start":
+        return "At the start of this episode of back pain"
+    if occasion.kind == "baseline":
+        return "To see where you are starting from"
+    every = occasion.every_days
+    if every == 7:
+        return "Every week"
+    if every is not None and every % 7 == 0:
+        return f"Every {every // 7} weeks"
+    return f"Every {every} days" if every is not None else "Due"
+
+
+def format_day(day: date) -> str:
+    """A date as people write it: 5 March 2026."""
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How often an instrument was done when it was due."""
+
+    instrument: str
+    due: int
+    completed: int
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.due == 0 else round(self.completed / self.due, 2)
+
+
+def completion(
+    rules: Sequence[ScheduleRule], facts: ScheduleFacts, *, days: int
+) -> list[Completion]:
+    """For each scheduled instrument, the occasions that fell due in the ``days`` up to
+    and including ``facts.today`` (counted once done, or once their time has passed),
+    and how many of them were completed."""
+    if days < 1:
+        raise InvalidInput("days must be 1 or more", field="days")
+    first = facts.today - timedelta(days=days - 1)
+    result: list[Completion] = []
+    for rule in rules:
+        counted = [
+            o
+            for o in occasions(rule, facts)
+            if first <= o.due <= facts.today and o.counts(facts.today)
+        ]
+        completed = sum(1 for o in counted if o.completed_on is not None)
+        result.append(Completion(rule.instrument, len(counted), completed))
+    return result
+
+
+# --------------------------------------------------------------------------- results in plain words
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """How PainPath names an instrument to patients (PainPath's own wording)."""
+
+    title: str
+    score_name: str
+    measures: str
+    lower_means: str
+
+
+PLAIN: Mapping[str, PlainText] = MappingProxyType(
+    {
+        "nrs": PlainText("Pain score", "pain score", "how bad your pain has been", "less pain"),
+        "peg": PlainText(
+            "Pain and daily life (PEG)",
+            "PEG score",
+            "your pain over the past week and how much it got in the way of enjoying life "
+            "and doing things",
+            "less pain and less effect on your life",
+        ),
+        "rmdq": PlainText(
+            "Back pain and everyday activities (RMDQ)",
+            "RMDQ score",
+            "how much your back stops you doing everyday things today",
+            "your back gets in the way of fewer things",
+        ),
+        "phq9": PlainText(
+            "Mood (PHQ-9)",
+            "PHQ-9 score",
+            "how often low mood and related problems bothered you over the last 2 weeks",
+            "fewer problems with your mood",
+        ),
+        "gad7": PlainText(
+            "Worry and anxiety (GAD-7)",
+            "GAD-7 score",
+            "how often worry and anxiety bothered you over the last 2 weeks",
+            "fewer problems with worry and anxiety",
+        ),
+        "pgic": PlainText(
+            "How things have changed (PGIC)",
+            "answer",
+            "how you feel things have changed since you started treatment",
+            "",
+        ),
+        "startback": PlainText(
+            "Back pain check (STarT Back)",
+            "STarT Back score",
+            "what kind of support is likely to help your back pain most",
+            "a lower risk of back pain holding you back",
+        ),
+        "sleep": PlainText(
+            "Sleep", "sleep score", "how much pain got in the way of your sleep", "better sleep"
+        ),
+        "redflags": PlainText(
+            "Warning signs check",
+            "warning signs",
+            "signs that mean a doctor needs to check your back soon",
+            "",
+        ),
+    }
+)
+
+
+def plain(instrument: Instrument) -> PlainText:
+    return PLAIN.get(
+        instrument.code,
+        PlainText(instrument.name, f"{instrument.name} score", instrument.description, ""),
+    )
+
+
+def band_label(instrument: Instrument, band: str | None) -> str | None:
+    """The label of a band code ('mild' → 'Mild')."""
+    return next((b.label for b in instrument.scoring.bands if b.code == band), None)
+
+
+def format_total(total: int | float) -> str:
+    """A score as people read it: 7, 5.3 (5.0 is shown as 5)."""
+    return str(int(total)) if float(total).is_integer() else f"{float(total):g}"
+
+
+def result_sentence(
+    instrument: Instrument,
+    total: int | float,
+    band: str | None,
+    previous: int | float | None = None,
+) -> str:
+    """One sentence about a result, with the change since the one before, e.g.
+    'Your PHQ-9 score was 7 (mild), down from 11.'"""
+    label = band_label(instrument, band)
+    if instrument.code == "pgic" and label:
+        return f"You said things were {label.lower()} since you started treatment."
+    if instrument.code == "redflags":
+        count = int(total)
+        if count == 0:
+            return "You answered no to every warning-sign question."
+        noun = "question" if count == 1 else "questions"
+        return f"You answered yes to {count} warning-sign {noun}."
+    text = f"Your {plain(instrument).score_name} was {format_total(total)}"
+    if label:
+        text += f" ({label.lower()})"
+    if previous is None:
+        return text + "."
+    if previous > total:
+        return f"{text}, down from {format_total(previous)}."
+    if previous < total:
+        return f"{text}, up from {format_total(previous)}."
+    return f"{text}, the same as last time."
+
+
+def result_meaning(instrument: Instrument, band: str | None) -> str:
+    """What a score means, in plain words (PainPath's own wording)."""
+    words = plain(instrument)
+    text = f"This questionnaire looks at {words.measures}."
+    low, high = instrument.scoring.minimum, instrument.scoring.maximum
+    if words.lower_means:
+        text += (
+            f" Scores go from {format_total(low)} to {format_total(high)}: a lower score "
+            f"means {words.lower_means}."
+        )
+    label = band_label(instrument, band)
+    if instrument.code == "startback" and label:
+        text += (
+            f" Your result is {label.lower()}. Your care team uses it to choose the right "
+            "support: simpler support for low risk, more support for medium or high risk "
+            "(NICE NG59)."
+        )
+    elif instrument.code in ("phq9", "gad7") and label:
+        text += (
+            f" Your score is in the range called '{label.lower()}'. If you are worried about "
+            "how you feel, talk to your GP or care team."
+        )
+    elif instrument.code == "redflags":
+        text += " Any 'yes' answer needs a doctor to check it; the advice above says how soon."
+    elif label and instrument.code != "pgic":
+        text += f" Your score is in the range called '{label.lower()}'."
+    return text

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from painpath.care import service
+from painpath.care import today as today_service
 from painpath.care.domain import REVIEW_DECISIONS
 from painpath.care.schemas import (
     CareTeamAdd,
@@ -33,6 +34,8 @@ from painpath.kit.errors import (
 )
 from painpath.kit.records import etag
 from painpath.kit.web import Tx, register_nav, render, transaction
+from painpath.medication import service as medication_service
+from painpath.medication.schemas import DoseEventCreate
 
 router = APIRouter(include_in_schema=False)
 
@@ -107,7 +110,55 @@ def today(request: Request) -> Response:
     with transaction(request) as tx:
         if not tx.actor.is_patient:
             return RedirectResponse("/", status_code=303)
-        return render(request, "care/today.html", {}, actor=tx.actor)
+        return render(
+            request,
+            "care/today.html",
+            today_service.summary(tx.db, tx.actor, tx.ctx),
+            actor=tx.actor,
+        )
+
+
+@router.post("/today/dose")
+def today_dose(
+    request: Request,
+    prescription_id: Annotated[str, Form(max_length=40)] = "",
+    status: Annotated[str, Form(max_length=10)] = "",
+    form_id: Annotated[str, Form(max_length=40)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """One tap from the Today page: taken, missed or late, now."""
+    with transaction(request, csrf_token=csrf_token) as tx:
+        if not tx.actor.is_patient:
+            return RedirectResponse("/", status_code=303)
+        event_id = uuid.UUID(_form_id(form_id))
+        if today_service.already_logged(tx.db, event_id):
+            return RedirectResponse("/today?logged=1", status_code=303)
+        try:
+            data = DoseEventCreate(
+                id=event_id,
+                status=status,
+                taken_at=tx.now,
+                prescription_id=uuid.UUID(prescription_id),
+            )
+        except (ValueError, ValidationError):
+            return RedirectResponse("/today", status_code=303)
+        event, _ = medication_service.create_dose_event(
+            tx.db, tx.actor, tx.ctx, tx.actor.patient_id, data
+        )
+        if event.status == "missed":
+            return RedirectResponse("/medicine", status_code=303)
+    return RedirectResponse("/today?logged=1", status_code=303)
+
+
+@router.post("/today/advice/{notification_id}/read")
+def today_advice_read(
+    notification_id: uuid.UUID,
+    request: Request,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    with transaction(request, csrf_token=csrf_token) as tx:
+        today_service.mark_read(tx.db, tx.actor, tx.ctx, notification_id)
+    return RedirectResponse("/today", status_code=303)
 
 
 @router.get("/caseload")

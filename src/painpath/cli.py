@@ -246,6 +246,7 @@ def restore(
 
 def _mount_area_commands() -> None:
     """Each clinical area brings its own sub-commands."""
+    from painpath.interop.cli import export_app, import_app, report_app
     from painpath.medication.cli import interactions_app, medicines_app, taper_app
     from painpath.questionnaires.cli import app as instruments_app
     from painpath.response.cli import evidence_app, response_app
@@ -256,6 +257,9 @@ def _mount_area_commands() -> None:
     app.add_typer(medicines_app, name="medicines")
     app.add_typer(taper_app, name="taper")
     app.add_typer(interactions_app, name="interactions")
+    app.add_typer(export_app, name="export")
+    app.add_typer(import_app, name="import")
+    app.add_typer(report_app, name="report")
 
 
 _mount_area_commands()

@@ -22,7 +22,7 @@ run: setup
 	$(VENV)/bin/painpath db upgrade
 	@echo "Demo accounts (email / password / TOTP secret for the 6-digit security code):"
 	@$(VENV)/bin/painpath demo --seed 7 --json
-	$(VENV)/bin/painpath serve
+	$(VENV)/bin/painpath serve --in-process-worker
 
 lint: setup
 	$(VENV)/bin/ruff check src tests

@@ -90,6 +90,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL).")] = 1,
+    in_process_worker: Annotated[
+        bool, typer.Option(help="Also send reminders from this process (for make run).")
+    ] = False,
 ) -> None:
     """Run the web application."""
     import uvicorn
@@ -116,13 +119,22 @@ def serve(
             access_log=False,
         )
         return
-    uvicorn.run(
-        create_app(settings, engine=engine),
-        host=bind_host,
-        port=bind_port,
-        log_level="warning",
-        access_log=False,
-    )
+    stop_worker = None
+    if in_process_worker:
+        from painpath.reminders.worker import start_in_process_worker
+
+        stop_worker = start_in_process_worker(settings, engine)
+    try:
+        uvicorn.run(
+            create_app(settings, engine=engine),
+            host=bind_host,
+            port=bind_port,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if stop_worker is not None:
+            stop_worker()
 
 
 @app.command()
@@ -260,6 +272,10 @@ def _mount_area_commands() -> None:
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
     app.add_typer(report_app, name="report")
+
+    from painpath.reminders.cli import worker_command
+
+    app.command("worker")(worker_command)
 
 
 _mount_area_commands()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "PainPath <no-reply@painpath.invalid>"
+    # Optional: STARTTLS on a plain connection, or TLS from the start (usually port 465).
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = 10.0
+    # The web address put in emails' links (default: http://PAINPATH_HOST:PAINPATH_PORT).
+    smtp_link_base: str | None = None
     # Cookies carry the Secure flag everywhere except plain-HTTP local development.
     secure_cookies: bool = False
     session_idle_minutes_clinician: int = 15

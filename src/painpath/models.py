@@ -31,6 +31,7 @@ from painpath.medication.models import (
     TaperPlanRevision,
 )
 from painpath.questionnaires.models import QuestionnaireResponse
+from painpath.reminders.models import Reminder, ReminderPreference
 
 __all__ = [
     "Alert",
@@ -55,6 +56,8 @@ __all__ = [
     "Prescription",
     "QuestionnaireResponse",
     "Referral",
+    "Reminder",
+    "ReminderPreference",
     "Review",
     "SideEffectReport",
     "TaperPlan",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.conftest import drop_database, fresh_database_url
 
@@ -35,6 +35,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 if os.environ.get("CI", "").lower() == "true":
                     raise pytest.UsageError(f"{CHROMIUM} is missing and CI=true")
                 item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is not installed"))
+
+
+# The suite runs on a small shared machine: give pages and assertions room to breathe.
+expect.set_options(timeout=20_000)
+
+
+@pytest.fixture(autouse=True)
+def _generous_timeouts(request: pytest.FixtureRequest) -> None:
+    if "page" in request.fixturenames:
+        page: Page = request.getfixturevalue("page")
+        page.set_default_timeout(60_000)
+        page.set_default_navigation_timeout(60_000)
 
 
 @pytest.fixture(scope="session")

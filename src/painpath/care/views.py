@@ -28,6 +28,7 @@ from painpath.care.schemas import (
 from painpath.kit.errors import (
     Conflict,
     InvalidInput,
+    NotFound,
     PreconditionFailed,
     PreconditionRequired,
     Problem,
@@ -308,11 +309,22 @@ def _review_page(
     status_code: int = 200,
 ) -> Response:
     record = service.patient_record(tx.db, tx.actor, tx.ctx, patient_id)
+    result = None
+    if record.current is not None:
+        from painpath.response import service as response_service
+
+        try:
+            result = response_service.analyze_course(
+                tx.db, tx.actor, tx.ctx, patient_id, record.current.id
+            )
+        except (NotFound, InvalidInput):
+            result = None
     return render(
         request,
         "care/review.html",
         _helpers(
             r=record,
+            response=result,
             decisions=REVIEW_DECISIONS,
             errors=errors or [],
             form=form or {},

@@ -64,9 +64,14 @@ from painpath.alerts.models import Alert
 from painpath.alerts.service import raise_alert
 from painpath.auth.domain import Actor
 from painpath.care.models import Patient
-from painpath.care.service import authorize_patient, patient_today, record_access
+from painpath.care.service import (
+    authorize_patient,
+    patient_today,
+    record_access,
+    register_snapshot_extra,
+)
 from painpath.db import utcnow
-from painpath.kit.errors import NotFound
+from painpath.kit.errors import InvalidInput, NotFound
 from painpath.kit.records import Ctx
 from painpath.medication.models import DoseStep, Prescription
 from painpath.questionnaires.models import QuestionnaireResponse
@@ -948,3 +953,27 @@ def check_review_point(
         source=NON_RESPONSE_SOURCE,
         now=now or utcnow(),
     )
+
+
+def _review_snapshot(
+    db: Session, patient: Patient, prescription_id: uuid.UUID, today: date
+) -> dict[str, Any] | None:
+    """The "does it help?" result kept with a review decision (what the clinician saw)."""
+    try:
+        result = course_result(db, patient.id, prescription_id, today)
+    except (NotFound, InvalidInput):
+        return None
+    keys = (
+        "baseline_mean",
+        "treatment_mean",
+        "change",
+        "percent_change",
+        "category",
+        "probability_moderate_or_better",
+    )
+    out = {k: result.get(k) for k in keys}
+    out["caveats"] = [c.get("code") for c in result.get("caveats", []) if isinstance(c, dict)]
+    return out
+
+
+register_snapshot_extra("does_it_help", _review_snapshot)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import CursorResult, and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from painpath.alerts.domain import ACTIVE_STATUSES, URGENCY_RANK
@@ -237,3 +238,13 @@ def follow_ups_due_before(db: Session, before: date) -> Sequence[tuple[str, Foll
 
 def for_rule(db: Session, patient_id: uuid.UUID, rule: str) -> Sequence[Alert]:
     return db.scalars(select(Alert).where(Alert.patient_id == patient_id, Alert.rule == rule)).all()
+
+
+def claim_alert_version(db: Session, alert_id: uuid.UUID, expected: int) -> bool:
+    """Move the alert from ``expected`` to the next version; False if it moved."""
+    result = db.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.version == expected)
+        .values(version=expected + 1)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1

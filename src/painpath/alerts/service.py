@@ -19,7 +19,7 @@ from painpath.audit import service as audit
 from painpath.auth.domain import Actor
 from painpath.care.models import Patient
 from painpath.care.service import authorize_patient, record_access
-from painpath.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from painpath.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
 from painpath.kit.records import Ctx, check_if_match
 
@@ -436,6 +436,15 @@ def update_alert(
     problem = domain.check_transition(alert.status, data.status)
     if problem:
         raise Conflict(problem)
+    # Compare-and-set: of two changes made from the same version, only one is applied.
+    if not repository.claim_alert_version(db, alert.id, alert.version):
+        if if_match:
+            raise PreconditionFailed(
+                "the alert was changed by someone else since you read it: reload it, check "
+                "the change and try again"
+            )
+        raise Conflict("someone else changed this alert at the same moment: reload it and check")
+    db.refresh(alert)
     if data.status == "acknowledged":
         alert.acknowledged_by, alert.acknowledged_at = actor.user_id, ctx.now
     else:
@@ -447,7 +456,6 @@ def update_alert(
         line = f"{data.status.capitalize()} by {actor.display_name}: {note}"
         alert.note = f"{alert.note}\n{line}" if alert.note else line
     alert.status = data.status
-    alert.version += 1
     db.flush()
     patient = repository.patient(db, alert.patient_id)
     assert patient is not None  # noqa: S101 - the foreign key guarantees it

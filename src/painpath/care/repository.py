@@ -8,10 +8,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import CursorResult, Select, and_, case, func, or_, select, text, union_all, update
 from sqlalchemy.orm import Session, aliased
 
 from painpath.alerts.models import Alert
@@ -400,6 +400,11 @@ _RANK = case({"emergency": 0, "urgent": 1, "routine": 2}, value=Alert.urgency, e
 
 
 def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) -> Select[Any]:
+    # The alert and follow-up summaries are computed for this clinician's patients only,
+    # so the page costs the same in a database of 10,000 patients as of 100,000.
+    mine = select(CareTeamMember.patient_id).where(
+        CareTeamMember.clinician_id == clinician_id, CareTeamMember.removed_at.is_(None)
+    )
     alerts = (
         select(
             Alert.patient_id.label("patient_id"),
@@ -407,13 +412,13 @@ def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) 
             func.min(_RANK).label("rank"),
             func.min(Alert.created_at).label("oldest"),
         )
-        .where(Alert.status == "open")
+        .where(Alert.status == "open", Alert.patient_id.in_(mine))
         .group_by(Alert.patient_id)
         .subquery()
     )
     due = (
         select(FollowUp.patient_id.label("patient_id"), func.min(FollowUp.due).label("next_due"))
-        .where(FollowUp.status == "scheduled")
+        .where(FollowUp.status == "scheduled", FollowUp.patient_id.in_(mine))
         .group_by(FollowUp.patient_id)
         .subquery()
     )
@@ -441,6 +446,15 @@ def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) 
     )
 
 
+def _no_parallel_plans(db: Session) -> None:
+    """The caseload's queries are many small index range scans (a page of patients, a few
+    weeks each). PostgreSQL may still plan them in parallel, and starting the worker
+    processes costs more than the scans (30 ms against 5–10 ms in docs/benchmarks.md),
+    so this request's transaction runs them in one process."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+
+
 @dataclass(frozen=True)
 class CaseloadRow:
     patient: Patient
@@ -460,6 +474,7 @@ def caseload(
 ) -> tuple[Sequence[CaseloadRow], int]:
     """One page of the clinician's patients, those with open alerts first (most urgent,
     then longest waiting), and how many there are in all. Two queries."""
+    _no_parallel_plans(db)
     query = _caseload_query(clinician_id, today, attention_only)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = db.execute(query.offset(offset).limit(limit)).all()
@@ -490,20 +505,38 @@ def diary_windows(
     recent_from: date,
     baselines: dict[uuid.UUID, tuple[date, date]],
 ) -> Sequence[tuple[uuid.UUID, date, int]]:
-    """Diary pain from ``recent_from`` on, and in each patient's baseline window."""
+    """Diary pain from ``recent_from`` on, and in each patient's baseline window.
+
+    One statement: the recent days of every patient, then one branch per baseline
+    window (each an index range scan on (patient_id, date)), joined by UNION ALL. A
+    baseline window is cut short where the recent days begin, so no row comes twice."""
     if not patient_ids:
         return []
+    columns = (DiaryEntry.patient_id, DiaryEntry.date, DiaryEntry.pain)
+    recent = select(*columns).where(
+        DiaryEntry.patient_id.in_(patient_ids), DiaryEntry.date >= recent_from
+    )
     windows = [
-        and_(DiaryEntry.patient_id == pid, DiaryEntry.date >= first, DiaryEntry.date <= last)
-        for pid, (first, last) in baselines.items()
-    ]
-    rows = db.execute(
-        select(DiaryEntry.patient_id, DiaryEntry.date, DiaryEntry.pain).where(
-            DiaryEntry.patient_id.in_(patient_ids),
-            or_(DiaryEntry.date >= recent_from, *windows),
+        select(*columns).where(
+            DiaryEntry.patient_id == pid,
+            DiaryEntry.date >= first,
+            DiaryEntry.date <= min(last, recent_from - timedelta(days=1)),
         )
-    ).all()
-    return [(pid, d, p) for pid, d, p in rows]
+        for pid, (first, last) in baselines.items()
+        if first < recent_from
+    ]
+    out: list[tuple[uuid.UUID, date, int]] = []
+    # SQLite allows at most 500 SELECTs in one compound statement.
+    for start in range(0, max(len(windows), 1), _WINDOWS_PER_STATEMENT):
+        parts = windows[start : start + _WINDOWS_PER_STATEMENT]
+        if start == 0:
+            parts = [recent, *parts]
+        statement = union_all(*parts) if len(parts) > 1 else parts[0]
+        out.extend((pid, d, p) for pid, d, p in db.execute(statement).all())
+    return out
+
+
+_WINDOWS_PER_STATEMENT = 400
 
 
 def dose_events_for(
@@ -550,13 +583,28 @@ def resolve_overdue_alert(
 ) -> None:
     """A follow-up marked done or cancelled settles its overdue alert."""
     alert = db.scalars(
-        select(Alert).where(
+        select(Alert)
+        .where(
             Alert.patient_id == patient_id,
             Alert.cause_key == f"overdue-follow-up:{follow_up_id}",
             Alert.status != "resolved",
         )
+        # Locked and read afresh, so a clinician's change to the alert at the same moment
+        # is neither overwritten nor overwrites this one (PostgreSQL; SQLite serialises).
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if alert is not None:
         alert.status, alert.resolved_by, alert.resolved_at = "resolved", user_id, now
         alert.note = (alert.note + "\n" if alert.note else "") + "Follow-up updated."
         alert.version += 1
+
+
+def claim_follow_up_version(db: Session, follow_up_id: uuid.UUID, expected: int) -> bool:
+    """Move the follow-up from ``expected`` to the next version; False if it moved."""
+    result = db.execute(
+        update(FollowUp)
+        .where(FollowUp.id == follow_up_id, FollowUp.version == expected)
+        .values(version=expected + 1)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1

@@ -65,7 +65,14 @@ from painpath.care.schemas import (
     ReviewCreate,
     ReviewRead,
 )
-from painpath.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from painpath.kit.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    Problem,
+)
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
 from painpath.kit.records import Ctx, body_hash, check_if_match, is_replay
 from painpath.medication.models import Prescription
@@ -891,9 +898,15 @@ def update_follow_up(
         raise InvalidInput("status and due cannot be empty", field="status")
     if not changes:
         raise InvalidInput("send at least one of status, due or notes", field="status")
+    # Compare-and-set: of two changes made from the same version, one wins, one gets 412.
+    if not repository.claim_follow_up_version(db, item.id, item.version):
+        raise PreconditionFailed(
+            "the follow-up was changed by someone else since you read it: reload it, check "
+            "the change and try again"
+        )
+    db.refresh(item)
     for key, value in changes.items():
         setattr(item, key, value)
-    item.version += 1
     if item.status != "scheduled":
         repository.resolve_overdue_alert(db, patient.id, item.id, actor.user_id, ctx.now)
     db.flush()

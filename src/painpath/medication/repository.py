@@ -235,6 +235,24 @@ def active_taper_plan(db: Session, prescription_id: uuid.UUID) -> TaperPlan | No
     ).first()
 
 
+def active_taper_plans(
+    db: Session, prescription_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, TaperPlan]:
+    """The active taper plan of each prescription that has one, in one query (what
+    :func:`active_taper_plan` gives for one, without a query per prescription)."""
+    if not prescription_ids:
+        return {}
+    plans = db.scalars(
+        select(TaperPlan)
+        .where(TaperPlan.prescription_id.in_(prescription_ids), TaperPlan.status == "active")
+        .order_by(TaperPlan.created_at.desc(), TaperPlan.id)
+    ).all()
+    out: dict[uuid.UUID, TaperPlan] = {}
+    for plan in plans:
+        out.setdefault(plan.prescription_id, plan)  # the newest, as active_taper_plan
+    return out
+
+
 def taper_revisions(db: Session, plan_id: uuid.UUID) -> Sequence[TaperPlanRevision]:
     return db.scalars(
         select(TaperPlanRevision)

@@ -14,6 +14,13 @@ target_metadata = Base.metadata
 
 
 def run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        _run_sqlite(connection)
+        return
+    _run(connection)
+
+
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -22,6 +29,26 @@ def run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _run_sqlite(connection: Connection) -> None:
+    """SQLite's batch mode rebuilds a table (copy, DROP, rename). With foreign keys on,
+    dropping a parent table deletes every row that points at it (ON DELETE CASCADE), so
+    the migration runs with them off (only possible outside a transaction), and every
+    foreign key is checked before they are switched on again."""
+    raw = connection.connection.driver_connection
+    if raw is None or connection.in_transaction():
+        raise RuntimeError("SQLite migrations need a connection outside a transaction")
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _run(connection)
+        if connection.in_transaction():
+            connection.commit()
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def main() -> None:

@@ -214,8 +214,10 @@ def create_app(
         reminders_api,
     ):
         app.include_router(module.router)
+    # Fixed paths (e.g. /patients/invite) come before the areas' /patients/{patient_id} pages.
     for module in (
         auth_views,
+        onboarding_views,
         care_views,
         diary_views,
         medication_views,
@@ -223,7 +225,6 @@ def create_app(
         alerts_views,
         response_views,
         learn_views,
-        onboarding_views,
         interop_views,
         reminders_views,
     ):

@@ -11,7 +11,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, case, func, or_, select, text, union_all, update
+from sqlalchemy import (
+    ARRAY,
+    CursorResult,
+    Date,
+    Select,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    case,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from painpath.alerts.models import Alert
@@ -47,6 +64,10 @@ def _visible_patients(actor: Actor) -> Select[Patient]:
             CareTeamMember.clinician_id == actor.clinician_id,
             CareTeamMember.removed_at.is_(None),
         )
+    if actor.break_glass_patients:
+        # An administrator reads a record only through a recorded break-glass reason
+        # (auth.breakglass); the services still refuse them any change (403).
+        return query.where(Patient.id.in_(actor.break_glass_patients))
     return query.where(Patient.id.is_(None))  # admins read no clinical record
 
 
@@ -305,7 +326,7 @@ def dose_steps(db: Session, prescription_ids: Sequence[uuid.UUID]) -> Sequence[D
         return []
     return db.scalars(
         select(DoseStep)
-        .where(DoseStep.prescription_id.in_(prescription_ids))
+        .where(_one_of(db, DoseStep.prescription_id, prescription_ids))
         .order_by(DoseStep.start, DoseStep.created_at)
     ).all()
 
@@ -399,9 +420,9 @@ def clinician_names(db: Session, clinician_ids: set[uuid.UUID]) -> dict[uuid.UUI
 _RANK = case({"emergency": 0, "urgent": 1, "routine": 2}, value=Alert.urgency, else_=3)
 
 
-def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) -> Select[Any]:
-    # The alert and follow-up summaries are computed for this clinician's patients only,
-    # so the page costs the same in a database of 10,000 patients as of 100,000.
+def _caseload_summaries(clinician_id: uuid.UUID) -> tuple[Any, Any, Any]:
+    """The clinician's memberships, and each patient's open-alert and next follow-up
+    summaries, computed for this clinician's patients only (never the whole table)."""
     mine = select(CareTeamMember.patient_id).where(
         CareTeamMember.clinician_id == clinician_id, CareTeamMember.removed_at.is_(None)
     )
@@ -422,6 +443,11 @@ def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) 
         .group_by(FollowUp.patient_id)
         .subquery()
     )
+    return mine, alerts, due
+
+
+def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) -> Select[Any]:
+    _mine, alerts, due = _caseload_summaries(clinician_id)
     query = (
         select(Patient, alerts.c.n, alerts.c.rank, alerts.c.oldest, due.c.next_due)
         .join(
@@ -446,6 +472,20 @@ def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) 
     )
 
 
+def _caseload_count(clinician_id: uuid.UUID, today: date, attention_only: bool) -> Select[Any]:
+    """How many patients the page counts, from the memberships alone (no patient rows)."""
+    mine, alerts, due = _caseload_summaries(clinician_id)
+    members = mine.subquery()
+    query = select(func.count()).select_from(members)
+    if attention_only:
+        query = (
+            query.outerjoin(alerts, alerts.c.patient_id == members.c.patient_id)
+            .outerjoin(due, due.c.patient_id == members.c.patient_id)
+            .where(or_(alerts.c.n > 0, due.c.next_due < today))
+        )
+    return query
+
+
 def _no_parallel_plans(db: Session) -> None:
     """The caseload's queries are many small index range scans (a page of patients, a few
     weeks each). PostgreSQL may still plan them in parallel, and starting the worker
@@ -453,6 +493,18 @@ def _no_parallel_plans(db: Session) -> None:
     so this request's transaction runs them in one process."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+
+
+def _one_of(db: Session, col: Any, values: Sequence[uuid.UUID]) -> Any:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter.
+
+    A page of 100 patients as 100 parameters makes each statement several kilobytes that
+    differ in their values only: psycopg parses statements over 4 kB again on every
+    execution and never prepares them. One array parameter keeps the statement short
+    and the same every time, so it is parsed once and prepared on the server."""
+    if db.get_bind().dialect.name == "postgresql":
+        return col == any_(bindparam(None, list(values), type_=ARRAY(Uuid)))
+    return col.in_(values)
 
 
 @dataclass(frozen=True)
@@ -475,8 +527,8 @@ def caseload(
     """One page of the clinician's patients, those with open alerts first (most urgent,
     then longest waiting), and how many there are in all. Two queries."""
     _no_parallel_plans(db)
+    total = db.scalar(_caseload_count(clinician_id, today, attention_only)) or 0
     query = _caseload_query(clinician_id, today, attention_only)
-    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = db.execute(query.offset(offset).limit(limit)).all()
     return [
         CaseloadRow(p, int(n or 0), None if rank is None else int(rank), oldest)
@@ -492,7 +544,7 @@ def current_prescriptions_for(
     return db.scalars(
         select(Prescription)
         .where(
-            Prescription.patient_id.in_(patient_ids),
+            _one_of(db, Prescription.patient_id, patient_ids),
             Prescription.status.in_(("active", "tapering")),
         )
         .order_by(Prescription.created_at, Prescription.id)
@@ -507,32 +559,57 @@ def diary_windows(
 ) -> Sequence[tuple[uuid.UUID, date, int]]:
     """Diary pain from ``recent_from`` on, and in each patient's baseline window.
 
-    One statement: the recent days of every patient, then one branch per baseline
-    window (each an index range scan on (patient_id, date)), joined by UNION ALL. A
-    baseline window is cut short where the recent days begin, so no row comes twice."""
+    The recent days of every patient, then each baseline window as an index range scan on
+    (patient_id, date), joined by UNION ALL; a window is cut short where the recent days
+    begin, so no row comes twice. On PostgreSQL the windows are three array parameters
+    unnested into rows (one short statement); elsewhere one SELECT per window."""
     if not patient_ids:
         return []
     columns = (DiaryEntry.patient_id, DiaryEntry.date, DiaryEntry.pain)
     recent = select(*columns).where(
-        DiaryEntry.patient_id.in_(patient_ids), DiaryEntry.date >= recent_from
+        _one_of(db, DiaryEntry.patient_id, patient_ids), DiaryEntry.date >= recent_from
     )
     windows = [
-        select(*columns).where(
-            DiaryEntry.patient_id == pid,
-            DiaryEntry.date >= first,
-            DiaryEntry.date <= min(last, recent_from - timedelta(days=1)),
-        )
+        (pid, first, min(last, recent_from - timedelta(days=1)))
         for pid, (first, last) in baselines.items()
         if first < recent_from
     ]
+    if db.get_bind().dialect.name == "postgresql":
+        statement: Any = recent
+        if windows:
+            w = (
+                func.unnest(
+                    bindparam(None, [x[0] for x in windows], type_=ARRAY(Uuid)),
+                    bindparam(None, [x[1] for x in windows], type_=ARRAY(Date)),
+                    bindparam(None, [x[2] for x in windows], type_=ARRAY(Date)),
+                )
+                .table_valued(column("pid", Uuid), column("first", Date), column("last", Date))
+                .render_derived(name="baseline_window")
+            )
+            in_window = select(*columns).join(
+                w,
+                and_(
+                    DiaryEntry.patient_id == w.c.pid,
+                    DiaryEntry.date >= w.c.first,
+                    DiaryEntry.date <= w.c.last,
+                ),
+            )
+            statement = union_all(recent, in_window)
+        return [(pid, d, p) for pid, d, p in db.execute(statement).all()]
+    branches = [
+        select(*columns).where(
+            DiaryEntry.patient_id == pid, DiaryEntry.date >= first, DiaryEntry.date <= last
+        )
+        for pid, first, last in windows
+    ]
     out: list[tuple[uuid.UUID, date, int]] = []
     # SQLite allows at most 500 SELECTs in one compound statement.
-    for start in range(0, max(len(windows), 1), _WINDOWS_PER_STATEMENT):
-        parts = windows[start : start + _WINDOWS_PER_STATEMENT]
+    for start in range(0, max(len(branches), 1), _WINDOWS_PER_STATEMENT):
+        parts = branches[start : start + _WINDOWS_PER_STATEMENT]
         if start == 0:
             parts = [recent, *parts]
-        statement = union_all(*parts) if len(parts) > 1 else parts[0]
-        out.extend((pid, d, p) for pid, d, p in db.execute(statement).all())
+        compound = union_all(*parts) if len(parts) > 1 else parts[0]
+        out.extend((pid, d, p) for pid, d, p in db.execute(compound).all())
     return out
 
 
@@ -547,7 +624,7 @@ def dose_events_for(
     rows = db.execute(
         select(
             DoseEvent.patient_id, DoseEvent.scheduled_for, DoseEvent.taken_at, DoseEvent.status
-        ).where(DoseEvent.patient_id.in_(patient_ids), DoseEvent.taken_at >= since)
+        ).where(_one_of(db, DoseEvent.patient_id, patient_ids), DoseEvent.taken_at >= since)
     ).all()
     return [(pid, day, at, status) for pid, day, at, status in rows]
 
@@ -557,7 +634,7 @@ def scheduled_follow_ups_for(db: Session, patient_ids: Sequence[uuid.UUID]) -> S
         return []
     return db.scalars(
         select(FollowUp)
-        .where(FollowUp.patient_id.in_(patient_ids), FollowUp.status == "scheduled")
+        .where(_one_of(db, FollowUp.patient_id, patient_ids), FollowUp.status == "scheduled")
         .order_by(FollowUp.due)
     ).all()
 
@@ -570,7 +647,7 @@ def questionnaire_counts(
     rows = db.execute(
         select(QuestionnaireResponse.patient_id, func.count())
         .where(
-            QuestionnaireResponse.patient_id.in_(patient_ids),
+            _one_of(db, QuestionnaireResponse.patient_id, patient_ids),
             QuestionnaireResponse.completed_at >= since,
         )
         .group_by(QuestionnaireResponse.patient_id)

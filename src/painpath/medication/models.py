@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, Uuid
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from painpath.db import Base, UtcDateTime, new_id, utcnow
@@ -80,6 +80,8 @@ class DoseChangeRequest(ClientCreated, Base):
 
 class DoseEvent(ClientCreated, Base):
     __tablename__ = "dose_events"
+    # A patient's doses in a time window (adherence, the doses of a course): migration 0005.
+    __table_args__ = (Index("ix_dose_events_patient_id_taken_at", "patient_id", "taken_at"),)
 
     patient_id: Mapped[uuid.UUID] = patient_fk()
     prescription_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Numeric, String
+from sqlalchemy import Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from painpath.db import Base, UtcDateTime, utcnow
@@ -15,6 +15,10 @@ from painpath.kit.columns import ClientCreated, JsonType, patient_fk
 
 class QuestionnaireResponse(ClientCreated, Base):
     __tablename__ = "questionnaire_responses"
+    # A patient's responses since a date, newest first: migration 0005.
+    __table_args__ = (
+        Index("ix_questionnaire_responses_patient_id_completed_at", "patient_id", "completed_at"),
+    )
 
     patient_id: Mapped[uuid.UUID] = patient_fk()
     instrument: Mapped[str] = mapped_column(String(32), index=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -14,10 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from painpath.alerts import api as alerts_api
 from painpath.alerts import views as alerts_views
@@ -33,12 +33,15 @@ from painpath.diary import api as diary_api
 from painpath.diary import views as diary_views
 from painpath.interop import api as interop_api
 from painpath.interop import views as interop_views
+from painpath.kit import logging as structured_logging
 from painpath.kit.clock import Clock, SystemClock
-from painpath.kit.errors import InvalidInput, PainPathError
+from painpath.kit.errors import ConfigurationError, InvalidInput, PainPathError
+from painpath.kit.security import MAX_BODY_BYTES, SecurityMiddleware, error_headers, route_template
 from painpath.kit.web import AppState, app_state, make_templates, render
 from painpath.learn import views as learn_views
 from painpath.medication import api as medication_api
 from painpath.medication import views as medication_views
+from painpath.medication.domain.knowledge import load_knowledge
 from painpath.questionnaires import api as questionnaires_api
 from painpath.questionnaires import views as questionnaires_views
 from painpath.reminders import api as reminders_api
@@ -47,45 +50,6 @@ from painpath.response import api as response_api
 from painpath.response import views as response_views
 
 log = logging.getLogger("painpath")
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
-
-
-class SecurityHeaders:
-    """Headers on every response; health-data pages are never cached."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        path: str = scope.get("path", "")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                extra = {
-                    b"content-security-policy": CSP.encode(),
-                    b"x-content-type-options": b"nosniff",
-                    b"referrer-policy": b"no-referrer",
-                    b"x-frame-options": b"DENY",
-                    b"x-request-id": request_id.encode(),
-                }
-                if not path.startswith("/static/"):
-                    extra[b"cache-control"] = b"no-store"
-                names = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in extra.items() if k not in names]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def _wants_html(request: Request) -> bool:
@@ -102,18 +66,54 @@ def _problem_body(exc: PainPathError) -> dict[str, Any]:
     return body
 
 
+def _html_error(
+    request: Request, status: int, message: str, headers: dict[str, str] | None
+) -> Response:
+    response = render(
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def docs_exposed(settings: Settings) -> bool:
+    """/openapi.json and /api/docs: on unless turned off, and off in production unless
+    PAINPATH_EXPOSE_DOCS=true (ASVS 5 13.4.5)."""
+    configured = os.environ.get("PAINPATH_EXPOSE_DOCS", "").strip().lower()
+    if configured:
+        return configured in ("1", "true", "yes", "on")
+    return not is_production()
+
+
+def public_origins(settings: Settings) -> tuple[str, ...]:
+    """The scheme://host[:port] of PAINPATH_SMTP_LINK_BASE (the public address)."""
+    if not settings.smtp_link_base:
+        return ()
+    scheme, _, rest = settings.smtp_link_base.partition("://")
+    return (f"{scheme}://{rest.split('/', 1)[0]}",) if rest else ()
+
+
+def is_production() -> bool:
+    return os.environ.get("PAINPATH_ENVIRONMENT", "").strip().lower() == "production"
+
+
+def check_production_config(settings: Settings) -> None:
+    """Refuse to start a production deployment that is not configured safely (C-4)."""
+    if not is_production():
+        return
+    problems = []
+    if not settings.secure_cookies:
+        problems.append("PAINPATH_SECURE_COOKIES must be true (serve over HTTPS)")
+    if problems:
+        raise ConfigurationError("unsafe production configuration", problems)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PainPathError)
     async def painpath_error(request: Request, exc: PainPathError) -> Response:
         if _wants_html(request):
-            return render(
-                request,
-                "error.html",
-                {"status": exc.status, "message": exc.message},
-                status_code=exc.status,
-            )
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(_problem_body(exc), status_code=exc.status, headers=headers)
+            return _html_error(request, exc.status, exc.message, error_headers(exc))
+        return JSONResponse(_problem_body(exc), status_code=exc.status, headers=error_headers(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -138,15 +138,77 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
         return JSONResponse({"detail": message}, status_code=exc.status_code)
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        # The database (or the audit trail in it) could not be written or read: nothing
+        # was shown or saved (fail closed). The message never carries the statement.
+        log.error(
+            "database error",
+            extra={
+                "exception": structured_logging.exception_summary(exc),
+                "event": "database-error",
+                "error": type(exc.orig).__name__ if exc.orig else type(exc).__name__,
+                "method": request.method,
+                "route": route_template(request.scope),
+            },
+        )
+        message = "the database is not available just now; nothing was saved. Try again soon."
+        if _wants_html(request):
+            return _html_error(request, 503, message, {"Retry-After": "5"})
+        return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.error(
-            "unexpected error %s on %s %s", type(exc).__name__, request.method, request.url.path
+            "unexpected error",
+            extra={
+                "exception": structured_logging.exception_summary(exc),
+                "event": "unexpected-error",
+                "error": type(exc).__name__,
+                "method": request.method,
+                "route": route_template(request.scope),
+            },
         )
-        return JSONResponse(
-            {"detail": "something went wrong on our side; nothing was saved. Try again."},
-            status_code=500,
-        )
+        message = "something went wrong on our side; nothing was saved. Try again."
+        if _wants_html(request):
+            return _html_error(request, 500, message, None)
+        return JSONResponse({"detail": message}, status_code=500)
+
+
+# What PainPath really answers for input it cannot use (see validation_error above).
+VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "InvalidInput",
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["field", "message"],
+            },
+        },
+    },
+    "required": ["detail"],
+}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """The OpenAPI document describes 422 bodies as PainPath sends them."""
+    make = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = make()
+            schemas = spec.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
+                schemas.pop("ValidationError", None)
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def schema_revision(factory: sessionmaker[Session]) -> str | None:
@@ -165,6 +227,11 @@ def create_app(
     clock: Clock | None = None,
 ) -> FastAPI:
     settings = settings or load_settings()
+    check_production_config(settings)
+    # The medicines knowledge is checked now: a malformed file stops start-up, naming the
+    # file and the field, instead of failing a prescription later.
+    load_knowledge()
+    structured_logging.configure(settings.log_level)
     engine = engine or make_engine(settings.resolved_database_url)
     factory = session_factory or make_session_factory(engine)
     state = AppState(
@@ -185,12 +252,19 @@ def create_app(
         version="1",
         description="Runs a chronic back pain and sciatica medicine pathway.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url="/api/docs" if docs_exposed(settings) else None,
+        openapi_url="/openapi.json" if docs_exposed(settings) else None,
         redoc_url=None,
+        max_body_size=MAX_BODY_BYTES,
     )
     app.state.painpath = state
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        SecurityMiddleware,
+        hsts=settings.secure_cookies,
+        public_origins=public_origins(settings),
+    )
     _install_error_handlers(app)
+    _document_errors(app)
     app.mount("/static", StaticFiles(directory=str(files("painpath") / "static")), name="static")
 
     @app.get("/healthz", tags=["health"])

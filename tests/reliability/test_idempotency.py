@@ -191,6 +191,12 @@ CASES: dict[str, Case] = {
         },
         lambda b: {**b, "reason": "second opinion"},
     ),
+    f"{P}/break-glass": Case(
+        "admin",
+        "admin",
+        lambda w, n: {"id": _new_id(), "reason": f"care team unreachable, patient in A&E ({n})"},
+        lambda b: {**b, "reason": "another reason for the same grant"},
+    ),
 }
 
 # POST routes without a client-made id, and why that is safe.

@@ -9,6 +9,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from painpath.audit.models import AuditEvent
+from painpath.auth.models import User
+from painpath.care.models import Patient
 
 
 def lock_chain(db: Session) -> None:
@@ -34,3 +36,31 @@ def events_for_patient(
 
 def all_events(db: Session) -> Sequence[AuditEvent]:
     return db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+
+
+def event_by_resource(db: Session, action: str, resource_id: str) -> AuditEvent | None:
+    return db.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == action, AuditEvent.resource_id == resource_id)
+        .order_by(AuditEvent.id)
+        .limit(1)
+    ).first()
+
+
+def patient_events_with_names(
+    db: Session, patient_id: uuid.UUID, *, before: int | None, limit: int
+) -> Sequence[tuple[AuditEvent, str | None]]:
+    """The patient's events, newest first, with the acting account's name."""
+    query = (
+        select(AuditEvent, User.display_name)
+        .outerjoin(User, User.id == AuditEvent.actor_user_id)
+        .where(AuditEvent.patient_id == patient_id)
+    )
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
+    rows = db.execute(query.order_by(AuditEvent.id.desc()).limit(limit)).all()
+    return [(event, name) for event, name in rows]
+
+
+def patient_timezone(db: Session, patient_id: uuid.UUID) -> str | None:
+    return db.scalars(select(Patient.timezone).where(Patient.id == patient_id)).first()

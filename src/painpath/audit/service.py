@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 from painpath.audit import repository
 from painpath.audit.domain import GENESIS, event_hash, verify_chain
 from painpath.audit.models import AuditEvent
-from painpath.auth.domain import Actor
+from painpath.audit.schemas import AccessRead
+from painpath.auth.domain import SYSTEM_ACTOR, Actor
+from painpath.kit.errors import Forbidden, InvalidInput
+from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
 
 
 def _fields(event: AuditEvent) -> dict[str, object]:
@@ -99,3 +102,81 @@ def _append(
 def verify(db: Session) -> int | None:
     """Index of the first tampered event, or None when the whole chain is intact."""
     return verify_chain((e.prev_hash, e.hash, _fields(e)) for e in repository.all_events(db))
+
+
+ACCESS_LOG = "access-log"
+SYSTEM_NAME = "PainPath (automatic)"
+
+
+def access_log(
+    db: Session,
+    actor: Actor,
+    *,
+    cursor: str | None,
+    limit: int,
+    request_id: str | None,
+    now: datetime,
+) -> Page[AccessRead]:
+    """ "Who has looked at my record": every read or change of the patient's data,
+    allowed or refused, newest first. Only the patient sees their own log."""
+    if not actor.is_patient or actor.patient_id is None:
+        record(
+            db,
+            actor,
+            action="read",
+            resource_type=ACCESS_LOG,
+            outcome="denied",
+            request_id=request_id,
+            now=now,
+            reason="only a patient reads their own access log",
+        )
+        raise Forbidden("only patients can see who has looked at their own record")
+    check_limit(limit)
+    before = None
+    text = decode_cursor(cursor)
+    if text:
+        try:
+            before = int(text)
+        except ValueError:
+            raise InvalidInput("the cursor is not valid", field="cursor") from None
+    rows = repository.patient_events_with_names(
+        db, actor.patient_id, before=before, limit=limit + 1
+    )
+    items = [_access_read(event, name) for event, name in rows[:limit]]
+    record(
+        db,
+        actor,
+        action="read",
+        resource_type=ACCESS_LOG,
+        patient_id=actor.patient_id,
+        request_id=request_id,
+        now=now,
+    )
+    nxt = encode_cursor(str(rows[limit - 1][0].id)) if len(rows) > limit else None
+    return Page(items=items, next_cursor=nxt)
+
+
+def _access_read(event: AuditEvent, name: str | None) -> AccessRead:
+    if event.actor_user_id == SYSTEM_ACTOR.user_id:
+        who = SYSTEM_NAME
+    elif event.actor_user_id is None:
+        who = "someone not signed in" if event.actor_role == "anonymous" else "a former user"
+    else:
+        who = name or "a former user"
+    return AccessRead(
+        id=event.id,
+        occurred_at=event.occurred_at,
+        who=who,
+        role=event.actor_role,
+        action=event.action,
+        resource_type=event.resource_type,
+        outcome=event.outcome,
+        reason=event.reason if event.action == "break-glass" else None,
+    )
+
+
+def patient_timezone(db: Session, actor: Actor, default: str) -> str:
+    """The signed-in patient's time zone (for showing times), else ``default``."""
+    if actor.patient_id is None:
+        return default
+    return repository.patient_timezone(db, actor.patient_id) or default

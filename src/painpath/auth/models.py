@@ -41,3 +41,24 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # When the person last proved their password and second factor in this session
+    # (sign-in or step-up): dose changes and tapers need it within the last 5 minutes.
+    reauth_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # SHA-256 of the "known device" cookie given at this sign-in: a device that signed
+    # in before is not held back by the per-account sign-in throttle.
+    device_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+
+
+class PasswordReset(Base):
+    """A single-use, expiring password-reset token (only its SHA-256 is stored)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

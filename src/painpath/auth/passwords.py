@@ -1,10 +1,22 @@
-"""Password hashing with argon2id (pwdlib's recommended parameters: m=64 MiB, t=3)."""
+"""Password hashing.
+
+Hashes are argon2id with m=64 MiB, t=3, p=4 (OWASP's minimum and ASVS 5 appendix C);
+a stored hash with weaker parameters is replaced at the next successful sign-in.
+The whole password is hashed: nothing is truncated (argon2 has no 72-byte limit).
+"""
 
 from __future__ import annotations
 
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
-_hasher = PasswordHash.recommended()
+MEMORY_KIB = 65536
+TIME_COST = 3
+PARALLELISM = 4
+
+_hasher = PasswordHash(
+    (Argon2Hasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM),)
+)
 # A hash to verify against when the account does not exist, so timing does not tell.
 _DUMMY = _hasher.hash("painpath-not-a-real-password")
 

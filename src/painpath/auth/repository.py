@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from painpath.auth.models import User, UserSession
+from painpath.audit.models import AuditEvent
+from painpath.auth.models import PasswordReset, User, UserSession
 from painpath.care.models import Clinician, Patient
+
+BREAK_GLASS = "break-glass"
 
 
 def user_by_email(db: Session, email: str) -> User | None:
@@ -29,3 +33,62 @@ def patient_id_for_user(db: Session, user_id: uuid.UUID) -> uuid.UUID | None:
 
 def clinician_id_for_user(db: Session, user_id: uuid.UUID) -> uuid.UUID | None:
     return db.scalars(select(Clinician.id).where(Clinician.user_id == user_id)).one_or_none()
+
+
+def session_by_id(db: Session, session_id: uuid.UUID) -> UserSession | None:
+    return db.get(UserSession, session_id)
+
+
+def revoke_sessions(
+    db: Session, user_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None = None
+) -> None:
+    """End every live session of one account (except ``keep``)."""
+    query = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(UserSession.id != keep)
+    db.execute(query.values(revoked_at=now))
+
+
+def known_device(db: Session, user_id: uuid.UUID, device_hash: str) -> bool:
+    """True when this account signed in before from the device with this cookie."""
+    found = db.scalars(
+        select(UserSession.id)
+        .where(UserSession.device_hash == device_hash, UserSession.user_id == user_id)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def reset_by_token_hash(db: Session, token_hash: str) -> PasswordReset | None:
+    return db.scalars(
+        select(PasswordReset).where(PasswordReset.token_hash == token_hash)
+    ).one_or_none()
+
+
+def use_up_resets(db: Session, user_id: uuid.UUID, now: datetime) -> None:
+    """Mark every open reset link of the account as used."""
+    db.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
+def break_glass_patients(db: Session, user_id: uuid.UUID, since: datetime) -> frozenset[uuid.UUID]:
+    """Patients an administrator opened with a recorded break-glass reason since ``since``."""
+    rows = db.scalars(
+        select(AuditEvent.patient_id).where(
+            AuditEvent.actor_user_id == user_id,
+            AuditEvent.action == BREAK_GLASS,
+            AuditEvent.outcome == "allowed",
+            AuditEvent.occurred_at >= since,
+            AuditEvent.patient_id.is_not(None),
+        )
+    ).all()
+    return frozenset(r for r in rows if r is not None)
+
+
+def patient_exists(db: Session, patient_id: uuid.UUID) -> bool:
+    return db.get(Patient, patient_id) is not None

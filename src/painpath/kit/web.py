@@ -25,11 +25,15 @@ from painpath.config import Settings
 from painpath.kit.clock import Clock
 from painpath.kit.errors import Conflict, Forbidden, Unauthorized
 from painpath.kit.records import Ctx
+from painpath.kit.security import Throttles
 
 log = logging.getLogger("painpath.web")
 
 SESSION_COOKIE = "painpath_session"
 ANON_CSRF_COOKIE = "painpath_csrf"
+# Marks a device that signed in before (see painpath.auth.service); a year long.
+DEVICE_COOKIE = "painpath_device"
+DEVICE_COOKIE_SECONDS = 365 * 24 * 3600
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -43,6 +47,8 @@ class AppState:
     # (db, settings, token, now) -> the actor or None; provided by the auth area
     authenticate: Callable[[Session, Settings, str, datetime], Any]
     extras: dict[str, Any] = field(default_factory=dict)
+    # Sign-in throttles and the password-hash gate of this application
+    throttles: Throttles = field(default_factory=Throttles)
 
 
 def make_templates() -> Jinja2Templates:
@@ -82,6 +88,12 @@ def request_id(request: Request) -> str:
         rid = uuid.uuid4().hex
         request.state.request_id = rid
     return rid
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (behind a proxy, uvicorn's --proxy-headers sets it from a
+    trusted proxy's X-Forwarded-For; the header is never read here)."""
+    return request.client.host if request.client else "unknown"
 
 
 def bearer_or_cookie(request: Request) -> tuple[str | None, bool]:
@@ -212,6 +224,20 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
         token,
         httponly=True,
         samesite="lax",
+        secure=app_state(request).settings.secure_cookies,
+        path="/",
+    )
+
+
+def set_device_cookie(request: Request, response: Response, token: str | None) -> None:
+    if not token:
+        return
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=DEVICE_COOKIE_SECONDS,
+        httponly=True,
+        samesite="strict",
         secure=app_state(request).settings.secure_cookies,
         path="/",
     )

@@ -57,3 +57,22 @@ def test_the_diary_says_what_to_fix(browser: Browser, server: Server) -> None:
     axe.check()
     expect(page.get_by_role("cell", name="Physiotherapy").first).to_be_visible()
     page.close()
+
+
+def test_a_missed_dose_from_today_shows_what_to_do_now(browser: Browser, server: Server) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    axe = Axe(page)
+    sign_in(page, axe, server, server.account("patient", "patient9@"))
+    axe.check()
+    page.get_by_role("button", name="I missed it", exact=True).first.click()
+    axe.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My medicine")
+    result = page.get_by_role("status").filter(has_text="You logged a missed dose")
+    expect(result).to_be_visible()
+    expect(result.get_by_role("heading", name="What to do now")).to_be_visible()
+    expect(result).to_contain_text("Source:")
+    # Another patient's dose id, or a made-up one, shows the ordinary page.
+    page.goto(server.base_url + "/medicine?dose=00000000-0000-0000-0000-000000000000")
+    axe.check()
+    expect(page.get_by_text("You logged a missed dose")).to_have_count(0)
+    page.close()

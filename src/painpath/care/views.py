@@ -147,7 +147,8 @@ def today_dose(
             tx.db, tx.actor, tx.ctx, tx.actor.patient_id, data
         )
         if event.status == "missed":
-            return RedirectResponse("/medicine", status_code=303)
+            # My medicine shows what to do about the missed dose (the medicine's advice).
+            return RedirectResponse(f"/medicine?dose={event.id}", status_code=303)
     return RedirectResponse("/today?logged=1", status_code=303)
 
 

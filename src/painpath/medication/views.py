@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from painpath.kit.errors import Conflict, InvalidInput, PreconditionFailed, Problem
+from painpath.kit.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Problem
 from painpath.kit.records import etag
 from painpath.kit.web import register_nav, render, transaction
 from painpath.medication import service
@@ -173,8 +173,22 @@ def _patient_page(request: Request, csrf_token: str | None = None, **extra: Any)
 
 
 @router.get("/medicine")
-def patient_medicine(request: Request) -> Response:
-    return _patient_page(request)
+def patient_medicine(request: Request, dose: str = "") -> Response:
+    """My medicine; ``?dose=ID`` shows what to do about a dose just logged on Today."""
+    try:
+        event_id = uuid.UUID(dose) if dose else None
+    except ValueError:
+        event_id = None
+    if event_id is None:
+        return _patient_page(request)
+    try:
+        with transaction(request) as tx:
+            if not tx.actor.is_patient or tx.actor.patient_id is None:
+                return RedirectResponse("/", status_code=303)
+            event = service.get_dose_event(tx.db, tx.actor, tx.ctx, tx.actor.patient_id, event_id)
+    except NotFound:
+        return _patient_page(request)
+    return _patient_page(request, result={"kind": "dose", "event": event})
 
 
 @router.post("/medicine/doses")

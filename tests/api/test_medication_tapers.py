@@ -114,6 +114,42 @@ def test_a_taper_steps_down_to_zero_and_extends_the_prescription(
     assert refused.status_code == 403
 
 
+def test_a_withdrawal_symptom_during_a_taper_alerts_the_care_team_at_once(
+    client: TestClient, cast: Cast
+) -> None:
+    gp = login(client, cast.gp)
+    rx = on_60mg(client, cast, gp)
+    taper = client.post(
+        f"{base(cast)}/taper-plans",
+        json={
+            "id": str(uuid.uuid4()),
+            "prescription_id": rx["id"],
+            "start": today().isoformat(),
+            "weeks": 4,
+        },
+        headers=gp,
+    )
+    assert taper.status_code == 201, taper.text
+    patient = login(client, cast.patient_a)
+    before = client.get(f"{base(cast)}/alerts", headers=gp).json()["items"]
+    assert [a for a in before if a["rule"] == "withdrawal-in-taper"] == []
+    report = {
+        "id": str(uuid.uuid4()),
+        "symptom": "dizziness",
+        "severity": "moderate",
+        "started_on": today().isoformat(),
+    }
+    made = client.post(f"{base(cast)}/side-effect-reports", json=report, headers=patient)
+    assert made.status_code == 201, made.text
+    again = client.post(f"{base(cast)}/side-effect-reports", json=report, headers=patient)
+    assert again.status_code == 200
+    items = client.get(f"{base(cast)}/alerts", headers=gp).json()["items"]
+    withdrawal = [a for a in items if a["rule"] == "withdrawal-in-taper"]
+    assert len(withdrawal) == 1, items
+    assert "Possible withdrawal symptom during the taper: dizziness" in withdrawal[0]["summary"]
+    assert withdrawal[0]["urgency"] == "routine"
+
+
 def test_a_taper_shorter_than_the_minimum_is_stretched_with_a_warning(
     client: TestClient, cast: Cast
 ) -> None:

@@ -161,3 +161,25 @@ def test_course_result_for_other_services_needs_the_right_patient(
     assert other.patient_id
     with pytest.raises(NotFound):
         course_result(db, other.patient_id, rx, TODAY)
+
+
+def test_the_worker_raises_the_non_response_alert_once(
+    db: Session, people: tuple[Person, Person]
+) -> None:
+    """The scheduled rules (``painpath worker``) find the course at its review point
+    without anyone opening a page, and a second run raises nothing new."""
+    from painpath.alerts.service import evaluate_scheduled_rules
+
+    patient, gp = people
+    responder = person(db, Role.PATIENT, "Rob Responder")
+    in_care_team(db, responder, gp)
+    db.flush()
+    start = TODAY - timedelta(days=66)
+    rx = seed(db, patient, gp, start=start, before=6, after=6)
+    seed(db, responder, gp, start=start, before=6, after=2)
+    assert evaluate_scheduled_rules(db, NOW) >= 1
+    stored = alerts(db, patient)
+    assert [(a.rule, a.cause_key) for a in stored] == [("non-response", f"non-response:{rx}:8w")]
+    assert alerts(db, responder) == []
+    assert evaluate_scheduled_rules(db, NOW) == 0
+    assert len(alerts(db, patient)) == 1

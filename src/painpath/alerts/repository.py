@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, case, or_, select, update
+from sqlalchemy import CursorResult, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from painpath.alerts.domain import ACTIVE_STATUSES, URGENCY_RANK
@@ -248,3 +248,19 @@ def claim_alert_version(db: Session, alert_id: uuid.UUID, expected: int) -> bool
         .values(version=expected + 1)
     )
     return cast(CursorResult[Any], result).rowcount == 1
+
+
+def patients_with_active_courses_started_between(
+    db: Session, first: date, last: date
+) -> Sequence[uuid.UUID]:
+    """Patients with an active course whose first dose step falls between the dates."""
+    started = func.min(DoseStep.start)
+    courses = (
+        select(Prescription.patient_id)
+        .join(DoseStep, DoseStep.prescription_id == Prescription.id)
+        .where(Prescription.status == "active")
+        .group_by(Prescription.id, Prescription.patient_id)
+        .having(started >= first, started <= last)
+        .subquery()
+    )
+    return db.scalars(select(courses.c.patient_id).distinct()).all()

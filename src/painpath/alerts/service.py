@@ -154,10 +154,7 @@ def evaluate_patient_rules(db: Session, patient_id: uuid.UUID, now: datetime) ->
         cause = domain.side_effect_cause(str(report.id), report.symptom, report.triage_level)
         if cause:
             causes.append(cause)
-    tapers = [
-        domain.TaperWindow(str(t.id), t.start, _last_step(t.steps, t.start))
-        for t in repository.taper_plans(db, patient.id)
-    ]
+    tapers = _taper_windows(db, patient.id)
     if tapers:
         causes += domain.withdrawal_during_taper(
             (domain.SymptomReport(str(r.id), r.symptom, r.severity, r.started_on) for r in reports),
@@ -186,6 +183,29 @@ def evaluate_patient_rules(db: Session, patient_id: uuid.UUID, now: datetime) ->
     return raise_causes(db, patient.id, causes, now) + _non_response(db, patient, today, now)
 
 
+def _taper_windows(db: Session, patient_id: uuid.UUID) -> list[domain.TaperWindow]:
+    return [
+        domain.TaperWindow(str(t.id), t.start, _last_step(t.steps, t.start))
+        for t in repository.taper_plans(db, patient_id)
+    ]
+
+
+def check_withdrawal_in_taper(
+    db: Session,
+    patient_id: uuid.UUID,
+    report: domain.SymptomReport,
+    now: datetime,
+) -> Alert | None:
+    """For the medication area, when a side effect is reported: a withdrawal symptom that
+    started during a taper (or its watch period) alerts the care team at once."""
+    tapers = _taper_windows(db, patient_id)
+    if not tapers:
+        return None
+    causes = domain.withdrawal_during_taper([report], tapers, _withdrawal_terms())
+    raised = raise_causes(db, patient_id, causes, now)
+    return raised[0] if raised else None
+
+
 def _last_step(steps: list[dict[str, object]], default: date) -> date:
     starts: list[date] = []
     for step in steps or []:
@@ -212,9 +232,18 @@ def _non_response(db: Session, patient: Patient, today: date, now: datetime) -> 
     return raised
 
 
+# The worker looks for non-response in courses started 8 to 26 weeks ago: the first review
+# point is 8 weeks after the target dose is reached, the last 12 weeks after it (response
+# service, reference §1.3 and §4); 26 weeks leaves 14 weeks for titration and for a worker
+# that was down. A later course is judged at the clinician's review.
+REVIEW_EARLIEST = timedelta(weeks=8)
+REVIEW_LOOKBACK = timedelta(weeks=26)
+
+
 def evaluate_scheduled_rules(db: Session, now: datetime) -> int:
-    """Missed doses and overdue follow-ups for every patient (the reminders worker runs
-    this); how many alerts were raised. Raised once per cause, however often it runs."""
+    """Missed doses, overdue follow-ups and non-response at the review points for every
+    patient (the reminders worker runs this); how many alerts were raised. Raised once
+    per cause, however often it runs."""
     raised = 0
     by_patient: dict[uuid.UUID, list[domain.DoseObservation]] = defaultdict(list)
     zones: dict[uuid.UUID, str] = {}
@@ -242,6 +271,12 @@ def evaluate_scheduled_rules(db: Session, now: datetime) -> int:
         ):
             if raise_cause(db, follow_up.patient_id, cause, now):
                 raised += 1
+    # Non-response at the 8- and 12-week review points of the courses old enough to have one.
+    first, last = now.date() - REVIEW_LOOKBACK, now.date() - REVIEW_EARLIEST
+    for pid in repository.patients_with_active_courses_started_between(db, first, last):
+        patient = repository.patient(db, pid)
+        if patient is not None:
+            raised += len(_non_response(db, patient, _local_today(patient.timezone, now), now))
     return raised
 
 

@@ -29,7 +29,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from painpath.alerts import domain as alerts_domain
-from painpath.alerts.service import raise_alert, raise_cause, report_stopped_on_own
+from painpath.alerts.service import (
+    check_withdrawal_in_taper,
+    raise_alert,
+    raise_cause,
+    report_stopped_on_own,
+)
 from painpath.auth.domain import Actor
 from painpath.care.models import Notification, OtherMedicine, Patient
 from painpath.care.service import authorize_patient, patient_today, record_access
@@ -876,6 +881,29 @@ def create_dose_event(
     return _dose_event_read(event, patient, rx, with_advice=True), True
 
 
+def get_dose_event(
+    db: Session, actor: Actor, ctx: Ctx, patient_id: uuid.UUID, event_id: uuid.UUID
+) -> DoseEventRead:
+    """One logged dose, with the missed-dose advice when it was missed."""
+    patient = authorize_patient(
+        db,
+        actor,
+        patient_id,
+        ctx,
+        resource_type=DOSE_EVENT,
+        action="read",
+        resource_id=str(event_id),
+    )
+    event = repository.dose_event(db, event_id)
+    if event is None or event.patient_id != patient.id:
+        raise NotFound("no such dose event")
+    rx = repository.prescription(db, event.prescription_id) if event.prescription_id else None
+    record_access(
+        db, actor, patient, ctx, resource_type=DOSE_EVENT, action="read", resource_id=str(event.id)
+    )
+    return _dose_event_read(event, patient, rx, with_advice=True)
+
+
 def list_dose_events(
     db: Session,
     actor: Actor,
@@ -1156,6 +1184,12 @@ def create_side_effect_report(
     cause = alerts_domain.side_effect_cause(str(report.id), data.symptom, result.level)
     if cause is not None:
         raise_cause(db, patient.id, cause, ctx.now)
+    check_withdrawal_in_taper(
+        db,
+        patient.id,
+        alerts_domain.SymptomReport(str(report.id), data.symptom, data.severity, data.started_on),
+        ctx.now,
+    )
     record_access(
         db,
         actor,

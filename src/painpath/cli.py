@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from painpath.config import Settings, load_settings
-from painpath.kit.cliutil import emit, fail, fail_from
+from painpath.config import Settings
+from painpath.kit.cliutil import emit, fail, fail_from, settings_or_fail
 from painpath.kit.errors import ConfigurationError, PainPathError
 
 app = typer.Typer(
@@ -31,10 +31,7 @@ app.add_typer(patients_app, name="patients")
 
 
 def _settings() -> Settings:
-    try:
-        return load_settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable
-        fail(f"bad configuration: {exc}".splitlines()[0])
+    return settings_or_fail()
 
 
 def _prepare_data_dir(settings: Settings) -> None:
@@ -102,6 +99,7 @@ def serve(
     settings = _settings()
     try:
         engine = _engine(settings)
+        application = create_app(settings, engine=engine)
     except ConfigurationError as exc:
         fail(str(exc))
     bind_host = host or settings.host
@@ -126,7 +124,7 @@ def serve(
         stop_worker = start_in_process_worker(settings, engine)
     try:
         uvicorn.run(
-            create_app(settings, engine=engine),
+            application,
             host=bind_host,
             port=bind_port,
             log_level="warning",

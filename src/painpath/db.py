@@ -21,8 +21,8 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -84,7 +84,21 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 def make_engine(url: str, *, pool_size: int = 20) -> Engine:
-    """Create the engine for ``url`` (no connection is made yet)."""
+    """Create the engine for ``url`` (no connection is made yet). A URL that is not a
+    SQLite or PostgreSQL URL is a :class:`ConfigurationError` (the URL, which may hold a
+    password, is not repeated)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(
+            "PAINPATH_DATABASE_URL is not a database URL: use one like "
+            "postgresql+psycopg://USER@HOST:5432/DATABASE"
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"PAINPATH_DATABASE_URL names a {parsed.get_backend_name()!r} database: PainPath "
+            "runs on PostgreSQL (postgresql+psycopg://USER@HOST:5432/DATABASE) or SQLite"
+        )
     if url.startswith("sqlite"):
         engine = create_engine(
             url,

@@ -151,3 +151,31 @@ def test_data_folder_that_is_a_file_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "PAINPATH_DATA_DIR" in result.stderr and "not writable" in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("PAINPATH_DATABASE_URL", "not a url", "PAINPATH_DATABASE_URL is not a database URL"),
+        ("PAINPATH_DATABASE_URL", "mysql://u:secret@h/db", "names a 'mysql' database"),
+        ("PAINPATH_PORT", "eighty", "PAINPATH_PORT: Input should be a valid integer"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("db", "upgrade"),
+        ("worker", "--once"),
+        ("export", "ics", "--patient", "00000000-0000-0000-0000-000000000000", "--out", "x.ics"),
+    ],
+)
+def test_bad_configuration_names_the_variable_in_one_line(
+    tmp_path: Path, variable: str, value: str, says: str, command: tuple[str, ...]
+) -> None:
+    env = base_env(tmp_path)
+    env[variable] = value
+    result = run(env, *command)
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr

@@ -280,3 +280,20 @@ def test_to_dict_is_json_ready_and_keeps_sources() -> None:
     assert data["max_daily_dose"]["daily_mg"] == 120
     assert all(i["source"] for i in data["interactions"])
     assert "N06AX21" in text
+
+
+def test_a_malformed_packaged_file_stops_the_application_at_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``create_app`` (what ``painpath serve`` builds before it listens) reads the
+    knowledge files, so a bad one is reported at start-up and not at the first
+    prescription."""
+    from painpath import app as app_module
+    from painpath.config import Settings
+    from painpath.medication.domain import knowledge
+
+    folder = _write(tmp_path, "duloxetine", _mutated("bad-severity"))
+    monkeypatch.setattr(knowledge, "_default_knowledge", lambda: knowledge._load_from(folder))
+    with pytest.raises(ConfigurationError) as caught:
+        app_module.create_app(Settings(data_dir=tmp_path / "data"))
+    assert str(caught.value).startswith("duloxetine.yaml: interactions[0].severity: ")

@@ -23,10 +23,9 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from painpath.config import load_settings
 from painpath.db import check_durability, make_engine, make_session_factory, unit_of_work
 from painpath.interop import service
-from painpath.kit.cliutil import emit, fail, fail_from
+from painpath.kit.cliutil import emit, fail, fail_from, settings_or_fail
 from painpath.kit.clock import SystemClock
 from painpath.kit.errors import ConfigurationError, PainPathError
 from painpath.kit.records import Ctx
@@ -58,11 +57,11 @@ def _report() -> None:
 def _session() -> Iterator[Session]:
     from painpath import migrate
 
+    settings = settings_or_fail()
     try:
-        settings = load_settings()
-    except Exception as exc:  # pydantic names the variable
-        fail(f"bad configuration: {exc}".splitlines()[0])
-    engine = make_engine(settings.resolved_database_url, pool_size=2)
+        engine = make_engine(settings.resolved_database_url, pool_size=2)
+    except ConfigurationError as exc:
+        fail(str(exc))
     try:
         check_durability(engine)
         current, head = migrate.current_revision(engine), migrate.head_revision()

@@ -7,7 +7,9 @@ import sys
 from typing import Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 
+from painpath.config import Settings, load_settings
 from painpath.kit.errors import InvalidInput, PainPathError
 
 
@@ -30,3 +32,15 @@ def fail_from(error: PainPathError) -> NoReturn:
             fail(f"{error.message} ({details})")
         fail(details)
     fail(error.message)
+
+
+def settings_or_fail() -> Settings:
+    """The settings, or exit 2 naming each bad ``PAINPATH_`` variable and what it needs."""
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PAINPATH_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        fail(f"bad configuration: {problems}")

@@ -17,9 +17,10 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from painpath.config import Settings, load_settings
-from painpath.kit.cliutil import emit, fail
+from painpath.config import Settings
+from painpath.kit.cliutil import emit, fail, settings_or_fail
 from painpath.kit.errors import ConfigurationError
+from painpath.medication.domain.knowledge import load_knowledge
 
 
 def parse_now(text: str) -> datetime:
@@ -92,11 +93,9 @@ def worker_command(
             moment = parse_now(now)
         except ValueError as exc:
             fail(str(exc))
+    settings = settings_or_fail()
     try:
-        settings = load_settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable
-        fail(f"bad configuration: {exc}".splitlines()[0])
-    try:
+        load_knowledge()  # taper reminders name the doses: a malformed file stops here
         engine = open_engine(settings)
     except ConfigurationError as exc:
         fail(str(exc))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 from sqlalchemy.orm import Session
 
-from painpath.auth.domain import Role
+from painpath.auth.domain import Actor, Role
+from painpath.auth.models import UserSession
+from painpath.auth.service import hash_token
 from painpath.care.service import add_to_care_team, create_account
 
 PASSWORD = "correct horse battery staple"
@@ -53,4 +56,28 @@ def in_care_team(db: Session, patient: Person, clinician: Person, role: str = "g
         clinician_id=clinician.clinician_id,
         role=role,
         now=datetime.now(UTC),
+    )
+
+
+def signed_in_clinician(db: Session, who: Person, name: str, now: datetime | None = None) -> Actor:
+    """A clinician's actor with a session that proved the password and code at ``now``
+    (as a sign-in does), so dose changes and tapers pass the step-up check."""
+    now = now or datetime.now(UTC)
+    session = UserSession(
+        token_hash=hash_token(secrets.token_urlsafe(32)),
+        user_id=who.user_id,
+        csrf_token=secrets.token_urlsafe(16),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=12),
+        reauth_at=now,
+    )
+    db.add(session)
+    db.flush()
+    return Actor(
+        user_id=who.user_id,
+        role=Role.CLINICIAN,
+        display_name=name,
+        clinician_id=who.clinician_id,
+        session_id=session.id,
     )

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -36,7 +37,13 @@ from painpath.interop import views as interop_views
 from painpath.kit import logging as structured_logging
 from painpath.kit.clock import Clock, SystemClock
 from painpath.kit.errors import ConfigurationError, InvalidInput, PainPathError
-from painpath.kit.security import MAX_BODY_BYTES, SecurityMiddleware, error_headers, route_template
+from painpath.kit.security import (
+    MAX_BODY_BYTES,
+    SecurityMiddleware,
+    StepUpRequired,
+    error_headers,
+    route_template,
+)
 from painpath.kit.web import AppState, app_state, make_templates, render
 from painpath.learn import views as learn_views
 from painpath.medication import api as medication_api
@@ -111,6 +118,10 @@ def check_production_config(settings: Settings) -> None:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PainPathError)
     async def painpath_error(request: Request, exc: PainPathError) -> Response:
+        if isinstance(exc, StepUpRequired) and _wants_html(request):
+            # Confirm it is you, then back to the page (a form's own page is unknown here).
+            back = request.url.path if request.method == "GET" else "/"
+            return RedirectResponse(f"/step-up?next={quote(back, safe='/')}", status_code=303)
         if _wants_html(request):
             return _html_error(request, exc.status, exc.message, error_headers(exc))
         return JSONResponse(_problem_body(exc), status_code=exc.status, headers=error_headers(exc))

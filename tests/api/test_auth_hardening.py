@@ -3,6 +3,7 @@ reset, sessions (rotation, revocation, cookies) and step-up re-authentication.""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -351,6 +352,114 @@ def test_a_dose_change_needs_a_recent_password_and_code(client: TestClient, cast
     assert stepped.status_code == 200, stepped.text
     with _factory(client)() as db:
         service.require_recent_reauth(db, actor, datetime.now(UTC))
+
+
+def test_dose_changes_and_tapers_are_refused_without_a_recent_step_up(
+    client: TestClient, cast: Cast
+) -> None:
+    headers = login(client, cast.gp)
+    actor = _actor(client, headers)
+    base = f"/api/v1/patients/{cast.patient_a.patient_id}"
+    start = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+    made = client.post(
+        f"{base}/prescriptions",
+        json={
+            "id": str(uuid.uuid4()),
+            "medicine": "duloxetine",
+            "schedule": [{"start": start, "daily_dose_mg": 60}],
+        },
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    rx = made.json()
+    with _factory(client)() as db:  # signed in 10 minutes ago, nothing proved since
+        db.execute(
+            update(UserSession)
+            .where(UserSession.id == actor.session_id)
+            .values(reauth_at=datetime.now(UTC) - timedelta(minutes=10))
+        )
+        db.commit()
+    tag = client.get(f"{base}/prescriptions/{rx['id']}", headers=headers).headers["ETag"]
+    today = datetime.now(UTC).date().isoformat()
+    change = {"schedule": [{"start": today, "daily_dose_mg": 40}], "reason": "nausea at 60 mg"}
+    refused = client.patch(
+        f"{base}/prescriptions/{rx['id']}", json=change, headers={**headers, "If-Match": tag}
+    )
+    assert refused.status_code == 401, refused.text
+    assert "insufficient_user_authentication" in refused.headers["WWW-Authenticate"]
+    assert "password and security code again" in refused.json()["detail"]
+    taper = {"id": str(uuid.uuid4()), "prescription_id": rx["id"], "start": today, "weeks": 4}
+    assert client.post(f"{base}/taper-plans", json=taper, headers=headers).status_code == 401
+    unchanged = client.get(f"{base}/prescriptions/{rx['id']}", headers=headers)
+    assert unchanged.headers["ETag"] == tag and unchanged.json()["current_daily_dose_mg"] == 60
+    # Dose times are not a dose: no step-up needed.
+    times = client.patch(
+        f"{base}/prescriptions/{rx['id']}",
+        json={"dose_times": ["09:00"]},
+        headers={**headers, "If-Match": tag},
+    )
+    assert times.status_code == 200, times.text
+    code = cast.gp.totp(datetime.now(UTC) + timedelta(seconds=30))
+    stepped = client.post(
+        "/api/v1/auth/step-up", json={"password": PASSWORD, "totp": code}, headers=headers
+    )
+    assert stepped.status_code == 200, stepped.text
+    done = client.patch(
+        f"{base}/prescriptions/{rx['id']}",
+        json=change,
+        headers={**headers, "If-Match": times.headers["ETag"]},
+    )
+    assert done.status_code == 200, done.text
+    assert client.post(f"{base}/taper-plans", json=taper, headers=headers).status_code == 201
+
+
+def test_a_taper_planned_on_the_page_asks_for_a_step_up_first(
+    client: TestClient, cast: Cast
+) -> None:
+    headers = login(client, cast.gp)
+    base = f"/api/v1/patients/{cast.patient_a.patient_id}"
+    start = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+    rx = client.post(
+        f"{base}/prescriptions",
+        json={
+            "id": str(uuid.uuid4()),
+            "medicine": "duloxetine",
+            "schedule": [{"start": start, "daily_dose_mg": 60}],
+        },
+        headers=headers,
+    ).json()
+    signed_in = client.post(
+        "/api/v1/auth/login",
+        json={
+            "email": cast.gp.email,
+            "password": PASSWORD,
+            "totp": cast.gp.totp(datetime.now(UTC) + timedelta(seconds=30)),
+        },
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    page = f"/patients/{cast.patient_a.patient_id}/medicine"
+    shown = client.get(page, headers={"Accept": "text/html"})
+    assert shown.status_code == 200
+    found = re.search(r'name="csrf_token" value="([^"]+)"', shown.text)
+    assert found is not None
+    with _factory(client)() as db:
+        db.execute(update(UserSession).values(reauth_at=datetime.now(UTC) - timedelta(minutes=6)))
+        db.commit()
+    form = {
+        "id": str(uuid.uuid4()),
+        "prescription_id": rx["id"],
+        "start": datetime.now(UTC).date().isoformat(),
+        "weeks": "4",
+        "csrf_token": found.group(1),
+    }
+    sent = client.post(f"{page}/taper", data=form, follow_redirects=False)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/step-up?next={page}"
+    asked = client.get(sent.headers["location"], headers={"Accept": "text/html"})
+    assert asked.status_code == 200 and "Security code" in asked.text
+    listed = client.get(f"{base}/taper-plans", headers=headers).json()["items"]
+    assert listed == []
+    client.cookies.clear()
 
 
 # ------------------------------------------------------------- break-glass

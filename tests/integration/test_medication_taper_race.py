@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from painpath.auth.domain import Actor, Role
+from painpath.auth.domain import Role
 from painpath.kit.errors import PreconditionFailed
 from painpath.kit.records import Ctx, etag
 from painpath.medication import service
@@ -24,15 +24,9 @@ from painpath.medication.schemas import (
     TaperPlanUpdate,
 )
 from tests.conftest import Database
-from tests.factories import Person, in_care_team, person
+from tests.factories import in_care_team, person, signed_in_clinician
 
 ROUNDS = 8
-
-
-def actor(who: Person, name: str) -> Actor:
-    return Actor(
-        user_id=who.user_id, role=Role.CLINICIAN, display_name=name, clinician_id=who.clinician_id
-    )
 
 
 def test_racing_clinicians_never_lose_a_taper_change(migrated_db: Database) -> None:
@@ -43,10 +37,14 @@ def test_racing_clinicians_never_lose_a_taper_change(migrated_db: Database) -> N
         specialist = person(db, Role.CLINICIAN, "Dr Race Two", kind="pain-specialist")
         in_care_team(db, patient, gp)
         in_care_team(db, patient, specialist, role="pain-specialist")
+        # Both signed in just now: their sessions pass the step-up check for taper changes.
+        clinicians = [
+            signed_in_clinician(db, gp, "Dr Race One"),
+            signed_in_clinician(db, specialist, "Dr Race Two"),
+        ]
         db.commit()
     assert patient.patient_id
     pid = patient.patient_id
-    clinicians = [actor(gp, "Dr Race One"), actor(specialist, "Dr Race Two")]
     now = datetime.now(UTC)
     today = now.date()
     with factory() as db:

@@ -15,7 +15,7 @@ from painpath.kit.records import Ctx
 from painpath.medication import service
 from painpath.medication.models import TaperPlan
 from painpath.medication.schemas import PrescriptionCreate, ScheduleStepIn, TaperPlanCreate
-from tests.factories import in_care_team, person
+from tests.factories import in_care_team, person, signed_in_clinician
 
 
 def test_todays_doses_follow_the_taper_calendar(db: Session) -> None:
@@ -23,8 +23,8 @@ def test_todays_doses_follow_the_taper_calendar(db: Session) -> None:
     gp = person(db, Role.CLINICIAN, "Dr Today")
     in_care_team(db, patient, gp)
     assert patient.patient_id
-    actor = Actor(gp.user_id, Role.CLINICIAN, "Dr Today", clinician_id=gp.clinician_id)
     now = datetime.now(UTC)
+    actor = signed_in_clinician(db, gp, "Dr Today", now)
     ctx = Ctx(now=now)
     today = now.astimezone(ZoneInfo("Europe/London")).date()
     rx, _ = service.create_prescription(

@@ -247,6 +247,7 @@ def test_racing_editors_lose_no_change(two: World, route: str) -> None:
     accepted: list[str] = []
     for n in range(rounds):
         item, tag = read(w, case.who, url)
+        w.proved_just_now()
         bodies = {
             case.who: case.change(item, 2 * n),
             rival(case.who): case.change(item, 2 * n + 1),

@@ -36,6 +36,7 @@ from painpath.alerts.service import (
     report_stopped_on_own,
 )
 from painpath.auth.domain import Actor
+from painpath.auth.service import require_recent_reauth
 from painpath.care.models import Notification, OtherMedicine, Patient
 from painpath.care.service import authorize_patient, patient_today, record_access
 from painpath.kit.errors import (
@@ -612,6 +613,8 @@ def update_prescription(
     changes = data.model_dump(exclude_unset=True)
     if all(changes.get(k) is None for k in ("schedule", "status", "dose_times")):
         raise InvalidInput("send at least one change: schedule, status or dose_times", field="body")
+    if changes.get("schedule") is not None or changes.get("status") is not None:
+        require_recent_reauth(db, actor, ctx.now)  # a dose change: password and code again
     if not repository.claim_prescription_version(db, rx.id, rx.version, ctx.now):
         raise PreconditionFailed(
             "the prescription was changed by someone else since you read it: reload it, check "
@@ -1396,6 +1399,7 @@ def create_taper_plan(
         rx_old = repository.prescription(db, existing.prescription_id)
         medicine = rx_old.medicine if rx_old else DEFAULT_MEDICINE
         return _taper_read(existing, medicine, repository.taper_revisions(db, existing.id)), False
+    require_recent_reauth(db, actor, ctx.now)  # a taper: password and code again
     rx = _own_prescription(db, patient, data.prescription_id, field="prescription_id")
     if rx.status == "stopped":
         raise InvalidInput("this prescription has already been stopped", field="prescription_id")
@@ -1511,6 +1515,7 @@ def update_taper_plan(
     if tp is None or tp.patient_id != patient.id:
         raise NotFound("no such taper plan")
     check_if_match(if_match, tp.id, tp.version)
+    require_recent_reauth(db, actor, ctx.now)  # a taper change: password and code again
     if not repository.claim_taper_version(db, tp.id, tp.version, ctx.now):
         raise PreconditionFailed(
             "the taper plan was changed by someone else since you read it: reload it, check "

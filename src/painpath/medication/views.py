@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from painpath.kit.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Problem
 from painpath.kit.records import etag
+from painpath.kit.security import StepUpRequired
 from painpath.kit.web import register_nav, render, transaction
 from painpath.medication import service
 from painpath.medication.domain.schedule import format_mg
@@ -564,7 +565,10 @@ def _after_action(
     done: str,
     act: Callable[[Any], Any],
 ) -> Response:
-    result, errors = _attempt(request, csrf_token, act)
+    try:
+        result, errors = _attempt(request, csrf_token, act)
+    except StepUpRequired:  # a dose change or taper: confirm it is you, then come back
+        return RedirectResponse(f"/step-up?next=/patients/{patient_id}/medicine", status_code=303)
     if result is not None:
         return RedirectResponse(f"/patients/{patient_id}/medicine?done={done}", status_code=303)
     return _clinician_page(request, patient_id, csrf_token=csrf_token, errors=errors)

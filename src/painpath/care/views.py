@@ -37,6 +37,7 @@ from painpath.kit.records import etag
 from painpath.kit.web import Tx, register_nav, render, transaction
 from painpath.medication import service as medication_service
 from painpath.medication.schemas import DoseEventCreate
+from painpath.questionnaires import service as questionnaires_service
 
 router = APIRouter(include_in_schema=False)
 
@@ -190,6 +191,8 @@ def _record_page(
     status_code: int = 200,
 ) -> Response:
     record = service.patient_record(tx.db, tx.actor, tx.ctx, patient_id)
+    # Part of the record just read (and audited): how many questionnaires were done.
+    completion = questionnaires_service.completion_rates(tx.db, record.patient.id, record.today)
     in_team = {m.clinician_id for m in record.team}
     pending = {r.to_clinician_id for r in record.referrals if r.status == "pending"}
     specialists = [
@@ -205,6 +208,7 @@ def _record_page(
         _helpers(
             r=record,
             tz=record.patient.timezone,
+            completion=completion,
             specialists=specialists,
             errors=errors or [],
             form=form or {},

@@ -96,3 +96,37 @@ def test_alert_inbox_and_admin_care_teams(client: TestClient, cast: Cast) -> Non
         "Ann Patient"
         not in client.get(f"/patients/{cast.patient_a.patient_id}", headers=admin).text
     )
+
+
+def test_a_clinicians_in_app_reminders_wait_on_the_caseload_until_read(
+    client: TestClient, cast: Cast
+) -> None:
+    from datetime import UTC, datetime
+
+    from painpath.care.models import Notification
+
+    factory = client.app.state.painpath.factory  # type: ignore[attr-defined]
+    with factory() as db:
+        note = Notification(
+            id=uuid.uuid4(),
+            user_id=cast.gp.user_id,
+            patient_id=cast.patient_a.patient_id,
+            kind="follow-up",
+            title="Follow-up tomorrow: <Ann>",
+            body="A 4-week review with Ann Patient is due tomorrow.",
+            link=f"/patients/{cast.patient_a.patient_id}",
+            created_at=datetime.now(UTC),
+        )
+        db.add(note)
+        db.commit()
+    gp = login(client, cast.gp)
+    page = client.get("/caseload", headers={**gp, "accept": "text/html"})
+    assert "Reminders for you" in page.text
+    assert "Follow-up tomorrow: &lt;Ann&gt;" in page.text
+    assert f'action="/today/advice/{note.id}/read"' in page.text
+    other = client.get("/caseload", headers={**login(client, cast.other_gp), "accept": "text/html"})
+    assert "Follow-up tomorrow" not in other.text
+    read = client.post(f"/today/advice/{note.id}/read", headers=gp, follow_redirects=False)
+    assert read.status_code == 303 and read.headers["location"] == "/caseload"
+    again = client.get("/caseload", headers={**gp, "accept": "text/html"})
+    assert "Follow-up tomorrow" not in again.text and "Reminders for you" not in again.text

@@ -4,6 +4,7 @@ advice waiting. Nothing else competes for attention."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -45,12 +46,7 @@ def summary(db: Session, actor: Actor, ctx: Ctx) -> dict[str, Any]:
         .order_by(FollowUp.due)
         .limit(1)
     ).first()
-    advice = db.scalars(
-        select(Notification)
-        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
-        .order_by(Notification.created_at.desc())
-        .limit(5)
-    ).all()
+    advice = unread_messages(db, actor)
     adherence = medication.adherence(db, patient.id, today - timedelta(days=27), today)
     record_access(db, actor, patient, ctx, resource_type="today", action="read")
     doses = medication.todays_doses(db, patient.id, today)
@@ -65,6 +61,17 @@ def summary(db: Session, actor: Actor, ctx: Ctx) -> dict[str, Any]:
         "advice": advice,
         "adherence": adherence,
     }
+
+
+def unread_messages(db: Session, actor: Actor, limit: int = 5) -> Sequence[Notification]:
+    """The person's newest in-app messages not read yet: reminders, advice, and for
+    clinicians follow-ups due and alerts waiting too long."""
+    return db.scalars(
+        select(Notification)
+        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc())
+        .limit(limit)
+    ).all()
 
 
 def mark_read(db: Session, actor: Actor, ctx: Ctx, notification_id: uuid.UUID) -> None:

@@ -161,7 +161,8 @@ def today_advice_read(
 ) -> Response:
     with transaction(request, csrf_token=csrf_token) as tx:
         today_service.mark_read(tx.db, tx.actor, tx.ctx, notification_id)
-    return RedirectResponse("/today", status_code=303)
+        back = "/caseload" if tx.actor.is_clinician else "/today"
+    return RedirectResponse(back, status_code=303)
 
 
 @router.get("/caseload")
@@ -176,7 +177,11 @@ def caseload(request: Request, attention: str = "", page: str = "1") -> Response
         return render(
             request,
             "care/caseload.html",
-            _helpers(caseload=view, attention=attention == "1"),
+            _helpers(
+                caseload=view,
+                attention=attention == "1",
+                messages=today_service.unread_messages(tx.db, tx.actor),
+            ),
             actor=tx.actor,
         )
 

@@ -6,12 +6,14 @@ The slow ones (a minute or more per database) carry the ``slow`` mark:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.reliability.harness import FreshDatabase, World, fresh_database, world_on
+
+COUNTS = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,3 +35,20 @@ def world(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
     database for the whole run (the idempotency and concurrency tests share it)."""
     with world_on(backend, tmp_path_factory.mktemp(f"world-{backend}")) as w:
         yield w
+
+
+@pytest.fixture()
+def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Keep a line of counts for the end of the run (shown even when the test passes)."""
+    lines = request.config.stash.setdefault(COUNTS, [])
+    return lambda line: lines.append(line.strip())
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    lines = config.stash.get(COUNTS, [])
+    if lines:
+        terminalreporter.section("reliability counts")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -20,6 +20,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def client_loop(
 
 @pytest.mark.slow
 def test_acknowledged_writes_survive_sigkill_exactly_once(
-    fresh: FreshDatabase, tmp_path: Path
+    fresh: FreshDatabase, tmp_path: Path, report: Callable[[str], None]
 ) -> None:
     population = seed(fresh, CLIENTS)
     server = Server(fresh)
@@ -154,8 +155,8 @@ def test_acknowledged_writes_survive_sigkill_exactly_once(
     problems = storage_problems(fresh.engine())
 
     found = state.found()
-    print(
-        f"\n[{fresh.backend}] crash consistency: {CLIENTS} clients, {kills} SIGKILLs "
+    report(
+        f"[{fresh.backend}] crash consistency: {CLIENTS} clients, {kills} SIGKILLs "
         f"(restarts took {', '.join(f'{s:.1f}' for s in restart_seconds)} s); "
         f"writes attempted {total.attempted}, requests sent {total.requests}, "
         f"acknowledged {total.acknowledged}, retried {total.retried} "

@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +126,7 @@ def post_once(base_url: str, headers: dict[str, str], write: Write, out: list[Se
 
 @pytest.mark.slow
 def test_sigterm_finishes_what_is_in_flight_and_half_writes_nothing(
-    fresh: FreshDatabase, tmp_path: Path
+    fresh: FreshDatabase, tmp_path: Path, report: Callable[[str], None]
 ) -> None:
     population = seed(fresh, CLIENTS)
     pids = [p.patient_id for p in population.patients]
@@ -233,8 +233,8 @@ def test_sigterm_finishes_what_is_in_flight_and_half_writes_nothing(
 
     after = stored(fresh.factory(), pids)
     problems = storage_problems(fresh.engine())
-    print(
-        f"\n[{fresh.backend}] graceful shutdown: 2 SIGTERMs, exit status and seconds "
+    report(
+        f"[{fresh.backend}] graceful shutdown: 2 SIGTERMs, exit status and seconds "
         f"{[(c, round(s, 1)) for c, s in exits]}; under load: requests {len(sent)}, "
         f"acknowledged {len(acknowledged) - len(held)} ({in_flight_completed} of them in "
         f"flight at the SIGTERM), never answered {len(unanswered)} ({len(landed)} of those "

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def client_loop(
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_two_app_processes_and_two_workers_share_one_postgresql(
-    fresh: FreshDatabase, tmp_path: Path
+    fresh: FreshDatabase, tmp_path: Path, report: Callable[[str], None]
 ) -> None:
     local_now = datetime.now(UTC).astimezone(LONDON)
     dose_time = (local_now - timedelta(minutes=10)).strftime("%H:%M")
@@ -209,8 +210,8 @@ def test_two_app_processes_and_two_workers_share_one_postgresql(
     in_app_sent = [r for r in outbox if r.channel == "in-app" and r.status == "sent"]
     emails_sent = {r.message_id for r in outbox if r.channel == "email" and r.status == "sent"}
     problems = storage_problems(fresh.engine())
-    print(
-        f"\n[postgresql] scale-out: 2 app processes (one SIGKILLed after {KILL_AFTER:.0f} s), "
+    report(
+        f"[postgresql] scale-out: 2 app processes (one SIGKILLed after {KILL_AFTER:.0f} s), "
         f"2 workers (exit status {worker_exits}); writes attempted {total.attempted}, "
         f"requests {total.requests}, acknowledged {total.acknowledged}, retried "
         f"{total.retried}, sent to both processes at once {len(doubles)} "

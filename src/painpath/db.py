@@ -139,15 +139,23 @@ def check_durability(engine: Engine) -> None:
                     )
                 if int(fks or 0) != 1:
                     raise ConfigurationError("SQLite foreign_keys is off, PainPath needs it on")
+                busy = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+                if int(busy or 0) <= 0:
+                    raise ConfigurationError(
+                        "SQLite busy_timeout is 0: a second writer would fail at once instead "
+                        "of waiting; PainPath needs a busy timeout"
+                    )
             else:
                 fsync = conn.execute(text("SHOW fsync")).scalar()
                 sc = conn.execute(text("SHOW synchronous_commit")).scalar()
                 fpw = conn.execute(text("SHOW full_page_writes")).scalar()
                 if fsync != "on":
                     raise ConfigurationError("PostgreSQL fsync is off; PainPath needs fsync=on")
-                if sc not in ("on", "remote_apply", "remote_write"):
+                # The battery's R-4: on, or remote_apply where there are standbys.
+                if sc not in ("on", "remote_apply"):
                     raise ConfigurationError(
-                        f"PostgreSQL synchronous_commit is {sc}; PainPath needs on"
+                        f"PostgreSQL synchronous_commit is {sc}; PainPath needs on (or "
+                        "remote_apply)"
                     )
                 if fpw != "on":
                     raise ConfigurationError("PostgreSQL full_page_writes is off; needs on")

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     session_absolute_hours: int = 12
     default_timezone: str = "Europe/London"
     log_level: str = "INFO"
+    # Patients erase their own account (UK GDPR Art. 17). A provider whose clinical record
+    # PainPath is part of turns this off: erasure is then an operator's task after the
+    # Art. 17(3) exceptions are weighed (docs/gdpr.md).
+    patient_erasure: bool = True
 
     @property
     def resolved_database_url(self) -> str:

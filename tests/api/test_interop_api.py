@@ -357,7 +357,13 @@ def test_a_patient_downloads_everything_as_one_archive_and_it_is_audited(
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert set(archive.namelist()) == {"fhir-bundle.json", "diary.csv", "doses.csv", "README.txt"}
+    assert set(archive.namelist()) == {
+        "fhir-bundle.json",
+        "diary.csv",
+        "doses.csv",
+        "records.json",
+        "README.txt",
+    }
     Bundle.model_validate_json(archive.read("fhir-bundle.json"))
     diary = list(csv.DictReader(io.StringIO(archive.read("diary.csv").decode())))
     assert len(diary) == 75 and diary[-1]["notes"] == XSS
@@ -368,6 +374,87 @@ def test_a_patient_downloads_everything_as_one_archive_and_it_is_audited(
     assert [(e.action, e.patient_id) for e in events] == [("export", cast.patient_a.patient_id)]
     refused = client.get("/api/v1/me/export", headers=login(client, cast.gp))
     assert refused.status_code == 403
+
+
+def test_the_download_holds_every_row_about_the_patient_and_nobody_elses(
+    client: TestClient, cast: Cast, session_factory: sessionmaker[Session]
+) -> None:
+    """P-1: schema-driven; every table with a patient column is in records.json with all
+    of the patient's rows (the care team's notes are withheld, see docs/gdpr.md)."""
+    import painpath.models as m
+    from painpath.interop.repository import WITHHELD_TABLES
+
+    seed(session_factory, cast)
+    a, b = cast.patient_a.patient_id, cast.patient_b.patient_id
+    assert a and b
+    other = client.post(
+        f"/api/v1/patients/{b}/diary-entries",
+        json={"id": str(uuid.uuid4()), "date": today().isoformat(), "pain": 3, "notes": "B's"},
+        headers=login(client, cast.patient_b),
+    )
+    assert other.status_code == 201, other.text
+    gp = login(client, cast.gp)
+    note = client.post(
+        f"/api/v1/patients/{a}/notes",
+        json={"id": str(uuid.uuid4()), "text": "Seen in clinic."},
+        headers=gp,
+    )
+    assert note.status_code == 201, note.text
+    response = client.get("/api/v1/me/export", headers=login(client, cast.patient_a))
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    text = archive.read("records.json").decode()
+    records = json.loads(text)
+    assert str(b) not in text and "B's" not in text
+    assert not {"password_hash", "token_hash", "totp_secret", "body_hash"} & {
+        key for rows in records.values() for row in rows for key in row
+    }
+    with session_factory() as db:
+        export_events = {
+            str(e.id)
+            for e in db.scalars(
+                select(AuditEvent).where(AuditEvent.resource_type == "patient-data-export")
+            )
+        }
+        checked = 0
+        for table in m.Base.metadata.sorted_tables:
+            if table.name == "patients":
+                where = table.c.id == a
+            elif "patient_id" in table.c:
+                where = table.c.patient_id == a
+            else:
+                continue
+            stored = {str(r) for r in db.scalars(select(table.c.id).where(where))}
+            if table.name in WITHHELD_TABLES:
+                assert table.name not in records and stored, table.name
+                continue
+            shown = {str(r["id"]) for r in records[table.name]}
+            if table.name == "audit_events":
+                stored -= export_events  # written once the archive was made
+            assert shown == stored, table.name
+            checked += 1
+    assert checked >= 15
+    for table in ("diary_entries", "prescriptions", "dose_events", "side_effect_reports"):
+        assert records[table], table
+    assert len(records["patients"]) == 1
+
+
+def test_a_provider_that_keeps_the_clinical_record_turns_self_service_erasure_off(
+    client: TestClient, cast: Cast
+) -> None:
+    state = client.app.state.painpath  # type: ignore[attr-defined]
+    kept = state.settings
+    state.settings = kept.model_copy(update={"patient_erasure": False})
+    try:
+        headers = login(client, cast.patient_a)
+        refused = client.post(
+            "/api/v1/me/erase", json={"confirm": "Erase my account"}, headers=headers
+        )
+        assert refused.status_code == 403
+        assert "ask them about erasing it" in refused.json()["detail"]
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+    finally:
+        state.settings = kept
 
 
 def test_erasure_needs_the_phrase_then_removes_the_account_and_pseudonymises_the_audit(

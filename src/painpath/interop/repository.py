@@ -355,3 +355,38 @@ def rehash_from(db: Session, first_id: int) -> None:
         event.hash = event_hash(prev, audit_fields(event))
         prev = event.hash
     db.flush()
+
+
+# Columns never put in a download: secrets and internal digests.
+_HIDDEN_PARTS = ("hash", "token", "secret", "password")
+# The care team's clinical notes go out through a subject access request answered by
+# the care team, who may apply the serious-harm test first (DPA 2018 Sch. 3 Part 2;
+# docs/gdpr.md), not through the self-service download.
+WITHHELD_TABLES = frozenset({"clinical_notes"})
+
+
+def _shown(column: str) -> bool:
+    return not any(part in column for part in _HIDDEN_PARTS)
+
+
+def patient_tables(db: Session, patient_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+    """Every row about one patient, table by table: the patient's own row and every row
+    of every table that has a ``patient_id`` column (read from the schema, so a new
+    table is in the download as soon as it exists), without secret columns and without
+    the ``WITHHELD_TABLES``."""
+    from painpath import models
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table in models.Base.metadata.sorted_tables:
+        if table.name in WITHHELD_TABLES:
+            continue
+        if table.name == "patients":
+            where = table.c.id == patient_id
+        elif "patient_id" in table.c:
+            where = table.c.patient_id == patient_id
+        else:
+            continue
+        order = list(table.primary_key.columns)
+        rows = db.execute(select(table).where(where).order_by(*order)).mappings().all()
+        out[table.name] = [{k: v for k, v in row.items() if _shown(k)} for row in rows]
+    return out

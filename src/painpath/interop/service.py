@@ -494,6 +494,10 @@ def export_my_data(db: Session, actor: Actor, ctx: Ctx) -> tuple[bytes, str]:
         archive.writestr("fhir-bundle.json", bundle)
         archive.writestr("diary.csv", diary_csv(data.diary))
         archive.writestr("doses.csv", doses_csv(data.dose_events, patient.timezone))
+        tables = repository.patient_tables(db, patient.id)
+        archive.writestr(
+            "records.json", json.dumps(tables, indent=1, default=str, ensure_ascii=False)
+        )
         archive.writestr("README.txt", readme(patient.timezone, ctx.now))
     record_access(
         db,
@@ -530,6 +534,11 @@ def erase_my_account(
     patient id) instead of the patient's and account's ids, re-hashed so the chain still
     verifies, and one last event records the erasure."""
     patient = _own_patient(db, actor, ctx, ERASURE, "delete")
+    if not settings.patient_erasure:
+        raise Forbidden(
+            "your record here is part of your medical record, which your care provider must "
+            "keep: ask them about erasing it"
+        )
     if confirm.strip().lower() != ERASE_PHRASE:
         raise InvalidInput(f'to erase your account, type "{ERASE_PHRASE}" exactly', field="confirm")
     key_name = pseudonym(pseudonym_key(settings), patient.id)

@@ -64,6 +64,12 @@ fhir-bundle.json   everything about you in FHIR R4 (a health-data standard other
                    side effects, follow-ups, reviews, alerts and who recorded what.
 diary.csv          your daily diary, one row a day (opens in a spreadsheet).
 doses.csv          every dose you recorded as taken, late or missed.
+records.json       every record PainPath holds about you, table by table, as stored:
+                   also your consents, referrals, requests to change a dose,
+                   reminders and messages, and the audit trail of who looked at or
+                   changed your record and when. Your care team's clinical notes
+                   are not in it: ask your care team for them (a subject access
+                   request).
 
 Times in doses.csv are in UTC and as the date on your own calendar ({zone}).
 Made on {made}.

@@ -7,11 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import shutil
+import subprocess
 import uuid
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -248,8 +252,23 @@ def test_the_calendar_has_the_follow_up_and_daily_doses_in_london_time(
     assert client.get(url, headers=login(client, cast.patient_b)).status_code == 404
 
 
+def assert_charts_are_vector_graphics(pdf: bytes, tmp_path: Path) -> None:
+    """The chart is drawn, not pasted in as a picture: there is no raster image in the
+    PDF at all (and the chart's own labels read back as text, checked by the caller)."""
+    pdfimages = shutil.which("pdfimages")
+    if pdfimages is None:
+        assert os.environ.get("CI", "").lower() != "true", "poppler-utils is missing"
+        pytest.skip("pdfimages (poppler-utils) is not installed")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    listed = subprocess.run(
+        [pdfimages, "-list", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert len(listed) == 2, listed  # the two header lines, no image
+
+
 def test_the_report_pdf_reads_back_with_the_first_page_summary(
-    client: TestClient, cast: Cast, session_factory: sessionmaker[Session]
+    client: TestClient, cast: Cast, session_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     seed(session_factory, cast)
     url = f"/api/v1/patients/{cast.patient_a.patient_id}/report.pdf"
@@ -273,8 +292,10 @@ def test_the_report_pdf_reads_back_with_the_first_page_summary(
         "page1of",
     ):
         assert expected in first, expected
+    assert "StartedFulldose" in first  # the chart's own labels, as text
     rest = "".join("".join(pages[1:]).split())
     assert "Questionnairetrends" in rest and "Dosehistory" in rest
+    assert_charts_are_vector_graphics(response.content, tmp_path)
     assert "titration:30mgforaweek" in rest
     assert "".join(XSS.split()) in rest  # the hostile note is printed as text
     assert client.get(url, headers=login(client, cast.other_gp)).status_code == 404

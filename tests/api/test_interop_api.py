@@ -502,6 +502,13 @@ def test_erasure_needs_the_phrase_then_removes_the_account_and_pseudonymises_the
         assert db.get(Patient, pid) is None
         assert db.get(User, cast.patient_a.user_id) is None
         assert db.scalars(select(DiaryEntry).where(DiaryEntry.patient_id == pid)).first() is None
+        # P-2, schema-driven: no row of any table with a patient column names them.
+        import painpath.models as m
+
+        for table in m.Base.metadata.sorted_tables:
+            if "patient_id" in table.c:
+                found = db.execute(select(table.c.patient_id).where(table.c.patient_id == pid))
+                assert found.first() is None, table.name
         left = db.scalars(
             select(AuditEvent).where(
                 (AuditEvent.patient_id == pid)

@@ -354,12 +354,8 @@ def test_a_dose_change_needs_a_recent_password_and_code(client: TestClient, cast
         service.require_recent_reauth(db, actor, datetime.now(UTC))
 
 
-def test_dose_changes_and_tapers_are_refused_without_a_recent_step_up(
-    client: TestClient, cast: Cast
-) -> None:
-    headers = login(client, cast.gp)
-    actor = _actor(client, headers)
-    base = f"/api/v1/patients/{cast.patient_a.patient_id}"
+def _on_60mg(client: TestClient, base: str, headers: dict[str, str]) -> Any:
+    """Duloxetine 60 mg a day for the last 30 days (a sign-in just now: no step-up needed)."""
     start = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
     made = client.post(
         f"{base}/prescriptions",
@@ -371,7 +367,16 @@ def test_dose_changes_and_tapers_are_refused_without_a_recent_step_up(
         headers=headers,
     )
     assert made.status_code == 201, made.text
-    rx = made.json()
+    return made.json()
+
+
+def test_dose_changes_and_tapers_are_refused_without_a_recent_step_up(
+    client: TestClient, cast: Cast
+) -> None:
+    headers = login(client, cast.gp)
+    actor = _actor(client, headers)
+    base = f"/api/v1/patients/{cast.patient_a.patient_id}"
+    rx = _on_60mg(client, base, headers)
     with _factory(client)() as db:  # signed in 10 minutes ago, nothing proved since
         db.execute(
             update(UserSession)
@@ -418,16 +423,7 @@ def test_a_taper_planned_on_the_page_asks_for_a_step_up_first(
 ) -> None:
     headers = login(client, cast.gp)
     base = f"/api/v1/patients/{cast.patient_a.patient_id}"
-    start = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
-    rx = client.post(
-        f"{base}/prescriptions",
-        json={
-            "id": str(uuid.uuid4()),
-            "medicine": "duloxetine",
-            "schedule": [{"start": start, "daily_dose_mg": 60}],
-        },
-        headers=headers,
-    ).json()
+    rx = _on_60mg(client, base, headers)
     signed_in = client.post(
         "/api/v1/auth/login",
         json={

@@ -36,7 +36,8 @@ def break_glass(
     The same ``grant_id`` sent again returns the same grant (a retried request).
     """
     reason = reason.strip()
-    if not actor.is_admin:
+
+    def refused(why: str) -> None:
         audit.record(
             db,
             actor,
@@ -46,21 +47,14 @@ def break_glass(
             outcome="denied",
             request_id=ctx.request_id,
             now=ctx.now,
-            reason="only administrators use break-glass",
+            reason=why,
         )
+
+    if not actor.is_admin:
+        refused("only administrators use break-glass")
         raise Forbidden("only administrators use break-glass; clinicians use their care teams")
     if not repository.patient_exists(db, patient_id):
-        audit.record(
-            db,
-            actor,
-            action=repository.BREAK_GLASS,
-            resource_type=RESOURCE,
-            resource_id=str(grant_id),
-            outcome="denied",
-            request_id=ctx.request_id,
-            now=ctx.now,
-            reason="no such patient",
-        )
+        refused("no such patient")
         raise NotFound("no such patient")
     # The grant is an audit event, and audit events have no unique key: take the chain's
     # lock first, so a concurrent request with the same id waits and then sees this one.

@@ -229,7 +229,6 @@ AUDIT_GAPS: dict[tuple[str, str], str] = {
     ("POST", "/today/dose"): "care/medication: recording a dose from /today writes no audit event",
     ("POST", "/today/advice/{notification_id}/read"): "care: not audited",
     ("GET", "/api/v1/caseload/outcomes.csv"): "interop: writes 2 events per export",
-    ("GET", "/patients/{patient_id}/prescribe"): "medication: the prescribing page is not audited",
     ("GET", "/questionnaires/results/{response_id}"): "questionnaires: a refused read is not "
     "audited",
 }

@@ -407,6 +407,9 @@ def prescribing_context(
         t = med.titrations[0]
         titration = [(today + timedelta(days=s.day), s.daily_dose_mg) for s in t.steps]
         text = f"{t.text} (source: {t.source})"
+    record_access(
+        db, actor, patient, ctx, resource_type=PRESCRIPTION, action="read", reason="prescribing"
+    )
     return {
         "patient": patient,
         "today": today,

@@ -225,11 +225,6 @@ def test_the_today_page_does_not_query_per_record(
     assert many == few, "the Today page queries once per record"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="medication.service.todays_doses asks for each live prescription's active taper "
-    "plan in its own query (medication.repository.active_taper_plans does it in one)",
-)
 def test_the_today_page_does_not_query_per_course(
     app_client: TestClient, migrated_db: Database, session_factory: sessionmaker[Session]
 ) -> None:

@@ -1047,12 +1047,13 @@ def todays_doses(db: Session, patient_id: uuid.UUID, on: date) -> list[dict[str,
         _local_midnight(on - timedelta(days=1), tz),
         _local_midnight(on + timedelta(days=2), tz),
     )
+    plans = repository.active_taper_plans(db, [r.id for r in live])
     kb = _kb()
     out: list[dict[str, Any]] = []
     for rx in live:
         history = _history(steps[rx.id])
         med = kb.medicine(rx.medicine)
-        plan = repository.active_taper_plan(db, rx.id)
+        plan = plans.get(rx.id)
         step = _current_taper_step(plan, on) if plan else None
         dose = _planned(history, on)
         if dose == 0 and step is None:

@@ -341,6 +341,13 @@ def test_a_review_keeps_a_snapshot_of_what_the_clinician_saw(
     assert snap["adherence"]["days_planned"] == 28 and snap["adherence"]["days_taken"] == 27
     assert snap["prescription"]["daily_dose_mg"] == "60.000"
     assert snap["prescription"]["days_on_treatment"] == 41
+    helps = snap["does_it_help"]
+    assert helps["category"] == "substantial" and helps["percent_change"] == -50.0
+    # the 4-week review point has passed: its own result is kept with the decision (two
+    # diary days in the 14 days up to it, too few to judge)
+    assert [(p["weeks"], p["diary_days"], p["category"]) for p in helps["review_points"]] == [
+        (4, 2, "insufficient-data")
+    ]
     assert client.post(f"{base(cast)}/reviews", json=body, headers=gp).json() == made.json()
     changed = client.post(f"{base(cast)}/reviews", json={**body, "decision": "stop"}, headers=gp)
     assert changed.status_code == 422 and changed.json()["errors"][0]["field"] == "id"

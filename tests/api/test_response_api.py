@@ -192,10 +192,18 @@ def test_the_result_has_the_cli_fields_and_values_for_a_seeded_course(
     assert body["course"]["start"] == course.start.isoformat()
     assert body["course"]["target_dose_reached"] == (course.start + timedelta(days=7)).isoformat()
     assert body["course"]["target_dose_mg"] == 60
-    assert body["review_points"][1] == {
+    eight = body["review_points"][1]
+    assert {k: eight[k] for k in ("weeks", "date", "reached")} == {
         "weeks": 8,
         "date": (course.start + timedelta(days=7 + 56)).isoformat(),
+        "reached": True,
     }
+    # the result at the 8-week point: the 14 days up to it against the same baseline
+    assert eight["result"]["to"] == eight["date"]
+    assert eight["result"]["from"] == (course.start + timedelta(days=7 + 56 - 13)).isoformat()
+    # days 50-55 are 5s, days 56-63 the first eight "recent" scores (4, 5, ...): mean 4.71
+    assert eight["result"]["treatment_mean"] == pytest.approx(66 / 14)
+    assert eight["result"]["category"] == "moderate"
     assert "from 7.5 to 4.5, a 40% reduction" in body["summaries"]["patient"]
     assert "You did." in body["summaries"]["beside_the_trials"]
     assert body["chart"]["url"] == url(cast.patient_a, course, "/chart.svg")

@@ -42,6 +42,12 @@ def test_my_result_in_plain_words_with_the_chart_and_the_evidence(
     assert "NG59" in text and "off-label" in text
     assert '<a href="/my-result" aria-current="page">My result</a>' in text
     assert 'href="/my-data"' in text and 'href="/evidence"' in text
+    # the result at each review point passed so far, in plain words (days 22-35 are 5s;
+    # days 50-63 are 5s then the first eight recent scores: mean 4.71)
+    words = " ".join(text.split())
+    assert "your average pain over the 2 weeks before it was 5.0, 33% lower than" in words
+    assert "your average pain over the 2 weeks before it was 4.7, 37% lower than" in words
+    assert words.count("At the 12-week point") == 0
 
 
 def test_free_text_in_a_caveat_is_escaped_on_every_page(
@@ -92,6 +98,14 @@ def test_the_clinician_sees_the_compact_summary_and_can_choose_a_window(
     page = rclient.get(link, headers=headers)
     assert "Mean NRS 8.00 → 2.00" in page.text
     assert "IMMPACT: substantial" in page.text
+    # the 4-week point (days 22-35, all 5s) has its own result; the 8-week one is ahead
+    compact = " ".join(page.text.split())
+    assert "Result at each review point" in compact
+    assert (
+        '<th scope="row">4 weeks</th><td>' + (start + timedelta(days=35)).isoformat() + "</td>"
+        " <td>14</td><td>5.00</td> <td>-37.5%</td><td>moderate</td>"
+    ) in compact
+    assert '<th scope="row">8 weeks</th>' in compact and "not reached yet" in compact
     bad = rclient.get(link, params={"assess_from": "2025-02-30", "assess_to": ""}, headers=headers)
     assert bad.status_code == 422
     assert 'role="alert"' in bad.text and "enter a real date" in bad.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Axe, Server
@@ -20,3 +22,7 @@ def test_the_review_form_shows_the_result_for_the_course(
     summary = page.get_by_role("heading", name="Does it help?", exact=False).first
     expect(summary).to_be_visible()
     expect(page.locator("main")).to_contain_text("placebo")
+    # the planned review points, each with its own result once reached
+    points = page.get_by_role("table", name=re.compile("Result at each review point"))
+    expect(points).to_be_visible()
+    expect(points.get_by_role("rowheader", name="4 weeks")).to_be_visible()

@@ -183,3 +183,48 @@ def test_the_worker_raises_the_non_response_alert_once(
     assert alerts(db, responder) == []
     assert evaluate_scheduled_rules(db, NOW) == 0
     assert len(alerts(db, patient)) == 1
+
+
+def test_each_reached_review_point_carries_its_own_result(
+    db: Session, people: tuple[Person, Person]
+) -> None:
+    """Pain 8 before the start, 6 on treatment, 3 from day 50: the 4-week point (day 35,
+    window days 22-35) is a minimal change, the 8-week point (day 63, days 50-63) a
+    substantial one, and the 12-week point (day 91) is not reached on day 70."""
+    from sqlalchemy import update
+
+    patient, gp = people
+    assert patient.patient_id
+    start = TODAY - timedelta(days=70)
+    rx = seed(db, patient, gp, start=start, before=8, after=6)
+    db.execute(
+        update(DiaryEntry)
+        .where(DiaryEntry.patient_id == patient.patient_id)
+        .where(DiaryEntry.date >= start + timedelta(days=50))
+        .values(pain=3)
+    )
+    db.flush()
+    result = course_result(db, patient.patient_id, rx, TODAY, review_results=True)
+    points = {p["weeks"]: p for p in result["review_points"]}
+    assert sorted(points) == [4, 8, 12]
+    four, eight, twelve = points[4], points[8], points[12]
+    assert four["date"] == (start + timedelta(days=35)).isoformat() and four["reached"]
+    assert four["result"]["from"] == (start + timedelta(days=22)).isoformat()
+    assert four["result"]["to"] == four["date"]
+    assert four["result"]["diary_days"] == 14
+    assert four["result"]["treatment_mean"] == 6.0
+    assert four["result"]["percent_change"] == pytest.approx(-25.0)
+    assert four["result"]["category"] == "minimal"
+    assert eight["reached"] and eight["result"]["treatment_mean"] == 3.0
+    assert eight["result"]["percent_change"] == pytest.approx(-62.5)
+    assert eight["result"]["category"] == "substantial"
+    assert (
+        eight["result"]["probability_moderate_or_better"]
+        > four["result"]["probability_moderate_or_better"]
+    )
+    assert twelve == {**twelve, "reached": False, "result": None}
+    # the headline (latest 14 days) is the 3/10 stretch; the worker's cheaper call leaves
+    # the per-point results out but still says which points are reached
+    cheap = course_result(db, patient.patient_id, rx, TODAY)
+    assert [p["result"] for p in cheap["review_points"]] == [None, None, None]
+    assert [p["reached"] for p in cheap["review_points"]] == [True, True, False]

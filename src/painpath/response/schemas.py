@@ -33,9 +33,25 @@ class WindowsRead(BaseModel):
     treatment: WindowRead | None
 
 
+class ReviewPointResultRead(BaseModel):
+    """The result at one planned review point: the 14 days up to it against the baseline."""
+
+    assess_from: str = Field(alias="from")
+    assess_to: str = Field(alias="to")
+    diary_days: int
+    treatment_mean: float | None
+    percent_change: float | None
+    category: Category
+    probability_moderate_or_better: float | None
+
+
 class ReviewPointRead(BaseModel):
     weeks: int
     date: str
+    reached: bool = Field(description="the review point's date has passed (or is today)")
+    result: ReviewPointResultRead | None = Field(
+        default=None, description="the result at this review point, once it is reached"
+    )
 
 
 class UncertaintyRead(BaseModel):

@@ -501,6 +501,38 @@ def _no_schedule_result(prescription: Prescription, today: date) -> dict[str, An
     }
 
 
+def _review_window_from(inputs: CourseInputs, due: date) -> date:
+    """The first day of the assessment window that ends at a review point: the 14 days
+    up to it, never before the start."""
+    return max(inputs.start, due - timedelta(days=DEFAULT_WINDOW_DAYS - 1))
+
+
+def _review_point_results(
+    inputs: CourseInputs, today: date, review_points: list[dict[str, Any]], *, analyse: bool
+) -> list[dict[str, Any]]:
+    """Each planned review point, whether it is reached, and (with ``analyse``) the
+    result in the 14 days up to it once reached, so a review decides with the result at
+    that point in front of it."""
+    out: list[dict[str, Any]] = []
+    for point in review_points:
+        due = date.fromisoformat(point["date"])
+        item = {**point, "reached": due <= inputs.upto, "result": None}
+        if analyse and inputs.start < due <= inputs.upto:
+            window_from = _review_window_from(inputs, due)
+            at = _analyse(inputs, today, window_from, due)
+            item["result"] = {
+                "from": window_from.isoformat(),
+                "to": due.isoformat(),
+                "diary_days": at.treatment_days,
+                "treatment_mean": at.treatment_mean,
+                "percent_change": at.percent_change,
+                "category": at.category.value,
+                "probability_moderate_or_better": at.probability_moderate_or_better,
+            }
+        out.append(item)
+    return out
+
+
 def _course_result(
     db: Session,
     patient: Patient,
@@ -508,12 +540,20 @@ def _course_result(
     today: date,
     assess_from: date | None = None,
     assess_to: date | None = None,
+    *,
+    review_results: bool = True,
 ) -> dict[str, Any]:
+    """The result of one course. ``review_results`` adds the result at each reached
+    review point (three more analyses); callers that only need the headline category
+    (the worker, the caseload, the export) leave it out."""
     inputs = _inputs(db, patient, prescription, today)
     if inputs is None:
         return _no_schedule_result(prescription, today)
     result = _analyse(inputs, today, assess_from, assess_to)
     out = result.to_json()
+    out["review_points"] = _review_point_results(
+        inputs, today, out["review_points"], analyse=review_results
+    )
     upto = assess_to or inputs.upto
     measures, pgic = _other_measures(db, patient, inputs.start, min(upto, inputs.upto))
     chart_data = _chart_data(inputs, result)
@@ -596,17 +636,22 @@ def analyze_course(
 
 
 def course_result(
-    db: Session, patient_id: uuid.UUID, prescription_id: uuid.UUID, today: date
+    db: Session,
+    patient_id: uuid.UUID,
+    prescription_id: uuid.UUID,
+    today: date,
+    *,
+    review_results: bool = False,
 ) -> dict[str, Any]:
     """The same result without authorisation or audit, for other services (reviews, the
     report, the worker) that have already authorised their caller. Raises NotFound when
-    the prescription is not this patient's."""
+    the prescription is not this patient's. The results at the review points are left
+    out unless asked for."""
     patient = repository.patient(db, patient_id)
     if patient is None:
         raise NotFound("no such patient")
     prescription = _prescription(db, patient, prescription_id)
-    out = _course_result(db, patient, prescription, today)
-    return out
+    return _course_result(db, patient, prescription, today, review_results=review_results)
 
 
 def patient_courses(db: Session, actor: Actor, ctx: Ctx, patient_id: uuid.UUID) -> dict[str, Any]:
@@ -925,7 +970,7 @@ def check_review_point(
     if not passed:
         return None
     weeks, due = passed[-1]
-    window_from = max(inputs.start, due - timedelta(days=DEFAULT_WINDOW_DAYS - 1))
+    window_from = _review_window_from(inputs, due)
     result = _analyse(inputs, today, window_from, due)
     if (
         result.category not in NON_RESPONSE
@@ -960,7 +1005,7 @@ def _review_snapshot(
 ) -> dict[str, Any] | None:
     """The "does it help?" result kept with a review decision (what the clinician saw)."""
     try:
-        result = course_result(db, patient.id, prescription_id, today)
+        result = course_result(db, patient.id, prescription_id, today, review_results=True)
     except (NotFound, InvalidInput):
         return None
     keys = (
@@ -973,6 +1018,11 @@ def _review_snapshot(
     )
     out = {k: result.get(k) for k in keys}
     out["caveats"] = [c.get("code") for c in result.get("caveats", []) if isinstance(c, dict)]
+    out["review_points"] = [
+        {"weeks": p["weeks"], "date": p["date"], **p["result"]}
+        for p in result.get("review_points", [])
+        if p.get("result")
+    ]
     return out
 
 

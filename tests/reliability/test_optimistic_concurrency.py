@@ -122,6 +122,13 @@ CASES: dict[str, Editable] = {
         if_match_required=False,
         resource="alert",
     ),
+    f"{P}/questionnaire-schedule": Editable(
+        "clinician",
+        lambda w: f"{w.base()}/questionnaire-schedule",
+        lambda item, n: {"instruments": {"peg": {"every_days": 7 + n % 20, "at_baseline": True}}},
+        20,
+        resource="",
+    ),
     "/api/v1/me/reminder-preferences": Editable(
         "patient",
         lambda w: f"{w.server.base_url}/api/v1/me/reminder-preferences",
@@ -192,8 +199,15 @@ def read(w: World, who: str, url: str) -> tuple[Body, str]:
     return body, tag
 
 
+PUT_ROUTES = ("/reminder-preferences", "/questionnaire-schedule")  # whole replacements
+
+
+def method_for(url: str) -> str:
+    return "PUT" if url.endswith(PUT_ROUTES) else "PATCH"
+
+
 def change(w: World, case: Editable, url: str, body: Body, tag: str | None) -> httpx.Response:
-    method = "PUT" if url.endswith("/reminder-preferences") else "PATCH"
+    method = method_for(url)
     headers = {"If-Match": tag} if tag else {}
     return w.request(method, case.who, url, json=body, headers=headers)
 
@@ -252,7 +266,7 @@ def test_racing_editors_lose_no_change(two: World, route: str) -> None:
             case.who: case.change(item, 2 * n),
             rival(case.who): case.change(item, 2 * n + 1),
         }
-        method = "PUT" if url.endswith("/reminder-preferences") else "PATCH"
+        method = method_for(url)
         answers = at_once(
             [
                 (method, url, {"json": b, "headers": {**w.headers[who], "If-Match": tag}})

@@ -14,12 +14,14 @@ from painpath.questionnaires.domain import (
     ScheduleFacts,
     ScheduleRule,
     completion,
+    describe_rule,
     due_now,
     get_instrument,
     occasions,
     parse_schedule,
     result_meaning,
     result_sentence,
+    schedule_rule_json,
 )
 
 D0 = date(2026, 1, 5)
@@ -197,6 +199,12 @@ def test_a_care_plan_changes_the_schedule() -> None:
             {"questionnaires": {"peg": {"at_reviews": "yes"}}},
             "settings.questionnaires.peg.at_reviews",
         ),
+        # scheduled, but nothing would ever make it due
+        ({"questionnaires": {"sleep": {}}}, "settings.questionnaires.sleep"),
+        (
+            {"questionnaires": {"peg": {"every_days": None, "at_baseline": False}}},
+            "settings.questionnaires.peg",
+        ),
     ],
 )
 def test_a_bad_schedule_setting_names_the_setting(settings_: dict[str, object], field: str) -> None:
@@ -266,3 +274,30 @@ def test_a_result_in_plain_words_with_the_change_since_last_time() -> None:
     meaning = result_meaning(phq9, "mild")
     assert "Scores go from 0 to 27" in meaning and "'mild'" in meaning
     assert "(NICE NG59)" in result_meaning(get_instrument("startback"), "high")
+
+
+def test_a_schedule_in_plain_words_and_as_settings() -> None:
+    rules = {r.instrument: r for r in DEFAULT_SCHEDULE}
+    assert describe_rule(rules["peg"]) == "at the start; every 7 days"
+    assert describe_rule(rules["phq9"]) == (
+        "at the start; every 28 days; in the 7 days before each review"
+    )
+    assert describe_rule(rules["startback"]) == "at the start of each new episode"
+    assert describe_rule(ScheduleRule("sleep", every_days=1)) == "every day"
+    assert describe_rule(None) == "not scheduled"
+    assert schedule_rule_json(None)["scheduled"] is False
+    # the settings of a rule read back as the same rule
+    for rule in DEFAULT_SCHEDULE:
+        settings_ = {k: v for k, v in schedule_rule_json(rule).items() if k != "scheduled"}
+        (back,) = [
+            r
+            for r in parse_schedule({"questionnaires": {rule.instrument: settings_}})
+            if r.instrument == rule.instrument
+        ]
+        assert schedule_rule_json(back) == schedule_rule_json(rule)
+
+
+def test_errors_are_named_under_the_callers_field() -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_schedule({"questionnaires": {"peg": {"every_days": 0}}}, base="instruments")
+    assert error.value.problems[0].field == "instruments.peg.every_days"

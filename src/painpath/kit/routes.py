@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Header, Query, Request
 
 FromDate = Annotated[
     date | None, Query(alias="from", description="first date to include (YYYY-MM-DD)")
@@ -21,6 +21,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "Clashes with a stored record"},
     422: {"description": "The input cannot be used; each error names the field"},
 }
+
+CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    412: {"description": "Changed by someone else since you read it: reload and try again"},
+    428: {"description": "Send the ETag from GET in If-Match"},
+}
+"""A change that needs the record's ETag in If-Match (optimistic concurrency)."""
+
+IfMatch = Annotated[
+    str | None,
+    Header(description="the ETag from the record's GET; required (428 without, 412 if stale)"),
+]
 
 
 def next_link(request: Request, cursor: str | None) -> str | None:

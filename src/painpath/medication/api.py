@@ -6,11 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from painpath.kit.pagination import DEFAULT_LIMIT
 from painpath.kit.records import etag
-from painpath.kit.routes import ERRORS, Cursor, FromDate, Limit, ToDate, next_link
+from painpath.kit.routes import (
+    CHANGE_ERRORS,
+    ERRORS,
+    Cursor,
+    FromDate,
+    IfMatch,
+    Limit,
+    ToDate,
+    next_link,
+)
 from painpath.kit.web import transaction
 from painpath.medication import service
 from painpath.medication.schemas import (
@@ -40,17 +49,8 @@ from painpath.medication.schemas import (
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["medication"])
 
-IfMatch = Annotated[
-    str | None,
-    Header(description="the ETag from the record's GET; required (428 without, 412 if stale)"),
-]
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same id sent again: the stored record"}
-}
-CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    412: {"description": "Changed by someone else since you read it: reload and try again"},
-    428: {"description": "Send the ETag from GET in If-Match"},
 }
 
 

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from painpath.kit.pagination import DEFAULT_LIMIT
-from painpath.kit.routes import ERRORS, Cursor, FromDate, Limit, ToDate, next_link
+from painpath.kit.routes import (
+    CHANGE_ERRORS,
+    ERRORS,
+    Cursor,
+    FromDate,
+    IfMatch,
+    Limit,
+    ToDate,
+    next_link,
+)
 from painpath.kit.web import transaction
 from painpath.questionnaires import service
 from painpath.questionnaires.schemas import (
@@ -18,6 +27,8 @@ from painpath.questionnaires.schemas import (
     QuestionnaireResponseCreate,
     QuestionnaireResponsePage,
     QuestionnaireResponseRead,
+    ScheduleRead,
+    ScheduleUpdate,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["questionnaires"])
@@ -120,3 +131,37 @@ def questionnaire_completion(
     """How many scheduled questionnaires were done when due, per instrument."""
     with transaction(request) as tx:
         return service.get_completion_rates(tx.db, tx.actor, tx.ctx, patient_id, days)
+
+
+@router.get(PATIENT + "/questionnaire-schedule", response_model=ScheduleRead, responses=ERRORS)
+def get_questionnaire_schedule(
+    patient_id: uuid.UUID, request: Request, response: Response
+) -> ScheduleRead:
+    """Which questionnaire is due when for this patient (the defaults until their care
+    team changes it); ETag header."""
+    with transaction(request) as tx:
+        schedule = service.get_schedule(tx.db, tx.actor, tx.ctx, patient_id)
+        response.headers["ETag"] = service.schedule_etag(schedule.patient_id, schedule.version)
+    return schedule
+
+
+@router.put(
+    PATIENT + "/questionnaire-schedule",
+    response_model=ScheduleRead,
+    responses=CHANGE_ERRORS,
+)
+def put_questionnaire_schedule(
+    patient_id: uuid.UUID,
+    body: ScheduleUpdate,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ScheduleRead:
+    """Replace the schedule (a clinician in the care team); needs ``If-Match`` with the
+    ETag from GET. Instruments not listed follow the defaults."""
+    with transaction(request) as tx:
+        schedule = service.update_schedule(
+            tx.db, tx.actor, tx.ctx, patient_id, body, if_match=if_match
+        )
+        response.headers["ETag"] = service.schedule_etag(schedule.patient_id, schedule.version)
+    return schedule

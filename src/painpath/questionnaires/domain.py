@@ -1093,7 +1093,9 @@ DEFAULT_SCHEDULE: tuple[ScheduleRule, ...] = (
 )
 
 
-def parse_schedule(settings: Mapping[str, Any] | None) -> tuple[ScheduleRule, ...]:
+def parse_schedule(
+    settings: Mapping[str, Any] | None, *, base: str = "settings.questionnaires"
+) -> tuple[ScheduleRule, ...]:
     """The questionnaire schedule of a care plan: the defaults, changed by
     ``settings["questionnaires"]``, a mapping of instrument code to either ``false``
     (not scheduled) or an object with any of ``every_days`` (1-365 or null),
@@ -1102,13 +1104,13 @@ def parse_schedule(settings: Mapping[str, Any] | None) -> tuple[ScheduleRule, ..
     Example: ``{"questionnaires": {"peg": {"every_days": 14}, "gad7": false,
     "sleep": {"every_days": 7, "at_baseline": true}}}``.
 
-    Raises :class:`InvalidInput` naming the setting at fault.
+    Raises :class:`InvalidInput` naming the setting at fault (under ``base``), also for
+    a scheduled instrument that could never fall due.
     """
     rules = {rule.instrument: rule for rule in DEFAULT_SCHEDULE}
     raw = (settings or {}).get("questionnaires")
     if raw is None:
         return tuple(rules.values())
-    base = "settings.questionnaires"
     if not isinstance(raw, Mapping):
         raise InvalidInput("the questionnaire schedule must be an object", field=base)
     known = load_instruments()
@@ -1144,7 +1146,7 @@ def parse_schedule(settings: Mapping[str, Any] | None) -> tuple[ScheduleRule, ..
                 raise InvalidInput(f"{key} must be true or false", field=f"{path}.{key}")
             if key in change and key != "enabled":
                 values[key] = change[key]
-        rules[code] = ScheduleRule(
+        changed = ScheduleRule(
             instrument=code,
             every_days=values.get("every_days", rule.every_days),
             at_baseline=values.get("at_baseline", rule.at_baseline),
@@ -1152,7 +1154,54 @@ def parse_schedule(settings: Mapping[str, Any] | None) -> tuple[ScheduleRule, ..
             at_episode_start=values.get("at_episode_start", rule.at_episode_start),
             source=f"{rule.source}; changed by the care plan" if rule.source else "care plan",
         )
+        if not (
+            changed.every_days
+            or changed.at_baseline
+            or changed.at_reviews
+            or changed.at_episode_start
+        ):
+            raise InvalidInput(
+                "this questionnaire would never fall due: give every_days, or set at least "
+                "one of at_baseline, at_reviews or at_episode_start (or leave it unscheduled)",
+                field=path,
+            )
+        rules[code] = changed
     return tuple(rules.values())
+
+
+def schedule_rule_json(rule: ScheduleRule | None) -> dict[str, Any]:
+    """One instrument's schedule as settings (what a care plan stores and the API shows)."""
+    if rule is None:
+        return {
+            "scheduled": False,
+            "every_days": None,
+            "at_baseline": False,
+            "at_reviews": False,
+            "at_episode_start": False,
+        }
+    return {
+        "scheduled": True,
+        "every_days": rule.every_days,
+        "at_baseline": rule.at_baseline,
+        "at_reviews": rule.at_reviews,
+        "at_episode_start": rule.at_episode_start,
+    }
+
+
+def describe_rule(rule: ScheduleRule | None) -> str:
+    """The schedule of one instrument in plain words ("every 28 days; at the start; ...")."""
+    if rule is None:
+        return "not scheduled"
+    parts: list[str] = []
+    if rule.at_baseline:
+        parts.append("at the start")
+    if rule.every_days:
+        parts.append("every day" if rule.every_days == 1 else f"every {rule.every_days} days")
+    if rule.at_reviews:
+        parts.append(f"in the {REVIEW_WINDOW_DAYS} days before each review")
+    if rule.at_episode_start:
+        parts.append("at the start of each new episode")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from painpath.care.models import CareEpisode, CarePlan, FollowUp, Patient
@@ -113,6 +113,21 @@ def first_response_at(db: Session, patient_id: uuid.UUID) -> datetime | None:
 def care_plan_settings(db: Session, patient_id: uuid.UUID) -> dict[str, Any] | None:
     plan = db.scalars(select(CarePlan).where(CarePlan.patient_id == patient_id)).one_or_none()
     return None if plan is None else dict(plan.settings or {})
+
+
+def care_plan(db: Session, patient_id: uuid.UUID) -> CarePlan | None:
+    return db.scalars(select(CarePlan).where(CarePlan.patient_id == patient_id)).one_or_none()
+
+
+def claim_care_plan_version(db: Session, plan_id: uuid.UUID, expected: int) -> bool:
+    """Compare-and-set on the care plan's version, so two changes at once cannot both win."""
+    result = db.execute(
+        update(CarePlan)
+        .where(CarePlan.id == plan_id, CarePlan.version == expected)
+        .values(version=expected + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def current_episode(db: Session, patient_id: uuid.UUID) -> CareEpisode | None:

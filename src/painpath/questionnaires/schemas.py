@@ -110,3 +110,50 @@ class CompletionRates(BaseModel):
     instruments: dict[str, CompletionRead]
 
     model_config = ConfigDict(serialize_by_alias=True)
+
+
+class ScheduleRuleWrite(BaseModel):
+    """How one instrument is scheduled for this patient."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scheduled: bool = True
+    every_days: int | None = Field(
+        default=None, ge=1, le=365, description="again this many days after the last one"
+    )
+    at_baseline: bool = False
+    at_reviews: bool = Field(default=False, description="in the 7 days before each review")
+    at_episode_start: bool = False
+
+
+class ScheduleUpdate(BaseModel):
+    """The patient's questionnaire schedule. Instruments not listed follow PainPath's
+    defaults; an empty object restores the defaults for all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instruments: dict[str, ScheduleRuleWrite] = Field(
+        description="instrument code (GET /instruments) to its schedule"
+    )
+
+
+class ScheduleRuleRead(BaseModel):
+    code: str
+    name: str
+    scheduled: bool
+    every_days: int | None
+    at_baseline: bool
+    at_reviews: bool
+    at_episode_start: bool
+    words: str = Field(description="the schedule in plain words")
+    is_default: bool = Field(description="the same as PainPath's default for this instrument")
+    default_words: str
+    source: str
+
+
+class ScheduleRead(BaseModel):
+    """Which questionnaire is due when for this patient (their care plan's schedule)."""
+
+    patient_id: uuid.UUID
+    version: int
+    instruments: list[ScheduleRuleRead]

@@ -18,18 +18,20 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from painpath.alerts.domain import questionnaire_causes
 from painpath.alerts.service import raise_causes
 from painpath.auth.domain import Actor
-from painpath.care.models import Patient
+from painpath.care.models import CarePlan, Patient
 from painpath.care.service import authorize_patient, patient_today, record_access
-from painpath.kit.errors import InvalidInput, NotFound
+from painpath.kit.errors import InvalidInput, NotFound, PreconditionFailed
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
-from painpath.kit.records import Ctx, body_hash, is_replay
+from painpath.kit.records import Ctx, body_hash, check_if_match, etag, is_replay
 from painpath.questionnaires import repository
 from painpath.questionnaires.domain import (
+    DEFAULT_SCHEDULE,
     Instrument,
     ScheduleFacts,
     ScheduleRule,
@@ -37,6 +39,7 @@ from painpath.questionnaires.domain import (
     advice_for,
     band_label,
     completion,
+    describe_rule,
     due_now,
     get_instrument,
     load_instruments,
@@ -44,6 +47,7 @@ from painpath.questionnaires.domain import (
     plain,
     result_meaning,
     result_sentence,
+    schedule_rule_json,
     score_instrument,
 )
 from painpath.questionnaires.models import QuestionnaireResponse
@@ -57,6 +61,9 @@ from painpath.questionnaires.schemas import (
     InstrumentSummary,
     QuestionnaireResponseCreate,
     QuestionnaireResponseRead,
+    ScheduleRead,
+    ScheduleRuleRead,
+    ScheduleUpdate,
 )
 
 log = logging.getLogger("painpath.questionnaires")
@@ -309,6 +316,133 @@ def schedule_rules(db: Session, patient_id: uuid.UUID) -> tuple[ScheduleRule, ..
     except InvalidInput as error:
         log.warning("care plan schedule ignored for a patient: %s", error.problems[0].field)
         return parse_schedule(None)
+
+
+DIARY_INSTRUMENTS = frozenset({"nrs"})
+"""Scheduled by the diary area (every day), not by the questionnaire schedule."""
+
+CLINICIANS_ONLY = frozenset({"clinician"})
+
+
+def schedule_etag(patient_id: uuid.UUID, version: int) -> str:
+    return etag(patient_id, version)
+
+
+def _schedule_read(patient: Patient, plan: CarePlan | None) -> ScheduleRead:
+    try:
+        rules = {r.instrument: r for r in parse_schedule(None if plan is None else plan.settings)}
+    except InvalidInput:
+        rules = {r.instrument: r for r in DEFAULT_SCHEDULE}
+    defaults = {r.instrument: r for r in DEFAULT_SCHEDULE}
+    items = []
+    for code, instrument in load_instruments().items():
+        if code in DIARY_INSTRUMENTS:
+            continue
+        rule, default = rules.get(code), defaults.get(code)
+        items.append(
+            ScheduleRuleRead(
+                code=code,
+                name=instrument.name,
+                **schedule_rule_json(rule),
+                words=describe_rule(rule),
+                is_default=schedule_rule_json(rule) == schedule_rule_json(default),
+                default_words=describe_rule(default),
+                source=rule.source if rule is not None else "not scheduled",
+            )
+        )
+    return ScheduleRead(
+        patient_id=patient.id, version=0 if plan is None else plan.version, instruments=items
+    )
+
+
+def get_schedule(db: Session, actor: Actor, ctx: Ctx, patient_id: uuid.UUID) -> ScheduleRead:
+    """The patient's questionnaire schedule, instrument by instrument (the patient or
+    their care team asking); audited."""
+    return schedule_page(db, actor, ctx, patient_id)[0]
+
+
+def schedule_page(
+    db: Session, actor: Actor, ctx: Ctx, patient_id: uuid.UUID
+) -> tuple[ScheduleRead, str]:
+    """The schedule and the patient's name, for the clinician's page; audited."""
+    patient = authorize_patient(db, actor, patient_id, ctx, resource_type=SCHEDULE, action="read")
+    out = _schedule_read(patient, repository.care_plan(db, patient.id))
+    record_access(db, actor, patient, ctx, resource_type=SCHEDULE, action="read", reason="schedule")
+    return out, patient.name
+
+
+def update_schedule(
+    db: Session,
+    actor: Actor,
+    ctx: Ctx,
+    patient_id: uuid.UUID,
+    data: ScheduleUpdate,
+    *,
+    if_match: str | None,
+) -> ScheduleRead:
+    """Replace the patient's questionnaire schedule (If-Match: the ETag read last).
+
+    Only a clinician in the care team; instruments not listed follow the defaults. The
+    care plan's other settings are kept; audited with what changed."""
+    patient = authorize_patient(
+        db,
+        actor,
+        patient_id,
+        ctx,
+        resource_type=SCHEDULE,
+        action="update",
+        writers=CLINICIANS_ONLY,
+    )
+    plan = repository.care_plan(db, patient.id)
+    check_if_match(if_match, patient.id, 0 if plan is None else plan.version)
+    raw: dict[str, Any] = {}
+    for code, rule in data.instruments.items():
+        if code in DIARY_INSTRUMENTS:
+            raise InvalidInput(
+                "the daily pain diary is scheduled every day by the diary, not here",
+                field=f"instruments.{code}",
+            )
+        raw[code] = False if not rule.scheduled else rule.model_dump(exclude={"scheduled"})
+    parse_schedule({"questionnaires": raw}, base="instruments")
+    if plan is None:
+        plan = CarePlan(
+            id=uuid.uuid4(),
+            patient_id=patient.id,
+            settings={"questionnaires": raw},
+            version=1,
+            updated_at=ctx.now,
+        )
+        try:
+            with db.begin_nested():
+                db.add(plan)
+                db.flush()
+        except IntegrityError as exc:
+            raise PreconditionFailed(
+                "the record was changed by someone else since you read it: reload it, check "
+                "the change and try again"
+            ) from exc
+    else:
+        if not repository.claim_care_plan_version(db, plan.id, plan.version):
+            raise PreconditionFailed(
+                "the record was changed by someone else since you read it: reload it, check "
+                "the change and try again"
+            )
+        db.refresh(plan)
+        plan.settings = {**(plan.settings or {}), "questionnaires": raw}
+        plan.updated_at = ctx.now
+        db.flush()
+    changed = sorted(raw) or ["defaults"]
+    record_access(
+        db,
+        actor,
+        patient,
+        ctx,
+        resource_type=SCHEDULE,
+        action="update",
+        resource_id=str(patient.id),
+        reason=f"version {plan.version}: {', '.join(changed)}",
+    )
+    return _schedule_read(patient, plan)
 
 
 def schedule_facts(db: Session, patient: Patient, today: date) -> ScheduleFacts:

@@ -14,13 +14,28 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 from starlette.responses import Response
 
-from painpath.kit.errors import InvalidInput, NotFound
-from painpath.kit.web import register_nav, render, transaction
+from painpath.kit.errors import (
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Problem,
+)
+from painpath.kit.records import etag
+from painpath.kit.web import Tx, register_nav, render, transaction
 from painpath.questionnaires import service
-from painpath.questionnaires.domain import Instrument, Item, format_day, format_total, plain
-from painpath.questionnaires.schemas import QuestionnaireResponseCreate
+from painpath.questionnaires.domain import (
+    Instrument,
+    Item,
+    format_day,
+    format_total,
+    load_instruments,
+    plain,
+)
+from painpath.questionnaires.schemas import QuestionnaireResponseCreate, ScheduleUpdate
 
 router = APIRouter(include_in_schema=False)
 
@@ -284,3 +299,141 @@ def _step_context(
         "stem": instrument.stem,
         "recall": instrument.recall_period,
     }
+
+
+# --------------------------------------------------------------------------- the schedule
+#
+# The care team's page for which questionnaire is due when (the API's
+# GET/PUT .../questionnaire-schedule as a form). One row per instrument; the rows'
+# fields come back as lists in row order (``code`` and ``every_days``) and as the codes
+# whose boxes are ticked.
+
+SCHEDULE_SAVED = {"schedule": "Schedule saved.", "defaults": "PainPath's defaults restored."}
+
+
+def _schedule_page(
+    request: Request,
+    tx: Tx,
+    patient_id: uuid.UUID,
+    *,
+    errors: list[Problem] | None = None,
+    form: dict[str, dict[str, Any]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    schedule, name = service.schedule_page(tx.db, tx.actor, tx.ctx, patient_id)
+    return render(
+        request,
+        "questionnaires/schedule.html",
+        {
+            "s": schedule,
+            "patient_name": name,
+            "errors": errors or [],
+            "form": form or {},
+            "message": SCHEDULE_SAVED.get(request.query_params.get("saved", "")),
+        },
+        actor=tx.actor,
+        status_code=status_code,
+    )
+
+
+@router.get("/patients/{patient_id}/questionnaire-schedule")
+def schedule_form(patient_id: uuid.UUID, request: Request) -> Response:
+    with transaction(request) as tx:
+        if not tx.actor.is_clinician:
+            return RedirectResponse("/", status_code=303)
+        return _schedule_page(request, tx, patient_id)
+
+
+def _names() -> dict[str, str]:
+    return {code: instrument.name for code, instrument in load_instruments().items()}
+
+
+def _schedule_rows(
+    code: list[str],
+    every_days: list[str],
+    ticked: dict[str, set[str]],
+) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    rows: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    names = _names()
+    for i, instrument in enumerate(code[:50]):
+        text = (every_days[i] if i < len(every_days) else "").strip()
+        every: int | None = None
+        if text:
+            every = int(text) if text.isdigit() else 0
+            if not 1 <= every <= 365:
+                label = names.get(instrument, instrument)
+                problems.append(
+                    Problem(
+                        f"instruments.{instrument}.every_days",
+                        f"{label}: give the number of days as a whole number from 1 to 365, "
+                        "or leave it empty.",
+                    )
+                )
+                every = None
+        rows[instrument] = {
+            "scheduled": instrument in ticked["scheduled"],
+            "every_days": every if every is not None else (text[:4] or None),
+            **{key: instrument in ticked[key] for key in ticked if key != "scheduled"},
+        }
+    return rows, problems
+
+
+@router.post("/patients/{patient_id}/questionnaire-schedule")
+def save_schedule(
+    patient_id: uuid.UUID,
+    request: Request,
+    code: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI reads the default)
+    every_days: Annotated[list[str], Form()] = [],  # noqa: B006
+    scheduled: Annotated[list[str], Form()] = [],  # noqa: B006
+    at_baseline: Annotated[list[str], Form()] = [],  # noqa: B006
+    at_reviews: Annotated[list[str], Form()] = [],  # noqa: B006
+    at_episode_start: Annotated[list[str], Form()] = [],  # noqa: B006
+    version: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    ticked = {
+        "scheduled": set(scheduled),
+        "at_baseline": set(at_baseline),
+        "at_reviews": set(at_reviews),
+        "at_episode_start": set(at_episode_start),
+    }
+    rows, problems = _schedule_rows(code, every_days, ticked)
+    with transaction(request, csrf_token=csrf_token) as tx:
+        if not tx.actor.is_clinician:
+            return RedirectResponse("/", status_code=303)
+        status_code = 422
+        if not problems:
+            chosen = {} if action == "defaults" else rows
+            try:
+                service.update_schedule(
+                    tx.db,
+                    tx.actor,
+                    tx.ctx,
+                    patient_id,
+                    ScheduleUpdate.model_validate({"instruments": chosen}),
+                    if_match=etag(patient_id, int(version)) if version.isdigit() else "",
+                )
+            except ValidationError:
+                problems.append(Problem("instruments", "Check the schedule and try again."))
+            except InvalidInput as exc:
+                names = _names()
+                for p in exc.problems:
+                    parts = p.field.split(".")
+                    label = names.get(parts[1], "") if len(parts) > 1 else ""
+                    problems.append(
+                        Problem(p.field, f"{label}: {p.message}" if label else p.message)
+                    )
+            except (PreconditionFailed, PreconditionRequired) as exc:
+                problems.append(Problem("version", exc.message))
+                status_code = 409
+        if problems:
+            tx.db.rollback()
+            return _schedule_page(
+                request, tx, patient_id, errors=problems, form=rows, status_code=status_code
+            )
+    saved = "defaults" if action == "defaults" else "schedule"
+    return RedirectResponse(
+        f"/patients/{patient_id}/questionnaire-schedule?saved={saved}", status_code=303
+    )

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Header, Request, Response
-
-from painpath.kit.routes import ERRORS
+from painpath.kit.routes import CHANGE_ERRORS, ERRORS, IfMatch
 from painpath.kit.web import transaction
 from painpath.reminders import service
 from painpath.reminders.schemas import ReminderPreferencesRead, ReminderPreferencesUpdate
 
 router = APIRouter(tags=["reminders"])
-
-PRECONDITIONS: dict[int | str, dict[str, str]] = {
-    412: {"description": "Changed since you read it: GET it again"},
-    428: {"description": "Send the ETag from GET in If-Match"},
-}
 
 
 @router.get(
@@ -35,13 +28,13 @@ def get_reminder_preferences(request: Request, response: Response) -> ReminderPr
 @router.put(
     "/api/v1/me/reminder-preferences",
     response_model=ReminderPreferencesRead,
-    responses={**ERRORS, **PRECONDITIONS},
+    responses=CHANGE_ERRORS,
 )
 def put_reminder_preferences(
     body: ReminderPreferencesUpdate,
     request: Request,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> ReminderPreferencesRead:
     """Replace the choices; needs ``If-Match`` with the ETag from GET."""
     with transaction(request) as tx:

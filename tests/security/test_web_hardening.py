@@ -18,6 +18,7 @@ from painpath.audit import service as audit
 from painpath.audit.models import AuditEvent
 from painpath.config import Settings
 from painpath.kit.errors import ConfigurationError
+from painpath.kit.pagination import decode_cursor, encode_cursor
 from painpath.kit.ratelimit import Gate, SlidingWindow
 from tests.conftest import Database
 from tests.security.driver import call
@@ -246,3 +247,23 @@ def test_sliding_window_counts_and_forgets() -> None:
     assert 1 <= window.retry_after("k", now) <= 61
     assert not window.exceeded("k", now + timedelta(minutes=1, seconds=1))
     assert not window.exceeded("other", now)
+
+
+def test_a_cursor_that_was_never_made_by_painpath_is_a_clear_422(world: World) -> None:
+    """Found by the fuzzer: a cursor of non-ASCII text decoded to nothing and the patient
+    list failed with a 500. Every list says the cursor is not valid instead."""
+    lists = (
+        "/api/v1/patients",
+        f"/api/v1/patients/{world.a['patient_id']}/diary-entries",
+        f"/api/v1/patients/{world.a['patient_id']}/notes",
+    )
+    for path in lists:
+        for cursor in ("%C2%95%C2%B5%C2%B4", "%2A%2A%2A", "AA", "bm8tYmFyLWhlcmU"):
+            response = world.client.get(f"{path}?cursor={cursor}", headers=world.headers(TEAM))
+            assert response.status_code == 422, (path, cursor, response.text)
+            assert response.json()["errors"][0]["field"] == "cursor", (path, cursor)
+
+
+@pytest.mark.parametrize("made", ["Ann Patient|4b3c", "2026-01-01T00:00:00+00:00|x", "é|ü"])
+def test_a_cursor_painpath_made_reads_back(made: str) -> None:
+    assert decode_cursor(encode_cursor(made)) == made

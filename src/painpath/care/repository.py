@@ -76,14 +76,12 @@ def visible_patient(db: Session, actor: Actor, patient_id: uuid.UUID) -> Patient
 
 
 def list_visible_patients(
-    db: Session, actor: Actor, *, after: str | None, limit: int
+    db: Session, actor: Actor, *, after: tuple[str, uuid.UUID] | None, limit: int
 ) -> Sequence[Patient]:
     query = _visible_patients(actor).order_by(Patient.name, Patient.id)
     if after is not None:
-        name, _, pid = after.partition("|")
-        query = query.where(
-            (Patient.name > name) | ((Patient.name == name) & (Patient.id > uuid.UUID(pid)))
-        )
+        name, pid = after
+        query = query.where((Patient.name > name) | ((Patient.name == name) & (Patient.id > pid)))
     return db.scalars(query.limit(limit)).all()
 
 

@@ -103,7 +103,7 @@ def list_patients(
         )
         raise Forbidden("administrators manage accounts and do not read patient records")
     check_limit(limit)
-    rows = repository.list_visible_patients(db, actor, after=decode_cursor(cursor), limit=limit + 1)
+    rows = repository.list_visible_patients(db, actor, after=_name_cursor(cursor), limit=limit + 1)
     items = [PatientRead.model_validate(p, from_attributes=True) for p in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
@@ -360,6 +360,18 @@ def _clinicians_only(
             reason=f"only clinicians {action} {resource_type}s",
         )
         raise Forbidden(f"only the care team's clinicians can {action} these records")
+
+
+def _name_cursor(cursor: str | None) -> tuple[str, uuid.UUID] | None:
+    """The (name, id) after which the patient list goes on."""
+    text = decode_cursor(cursor)
+    if text is None:
+        return None
+    name, _, pid = text.rpartition("|")
+    try:
+        return name, uuid.UUID(pid)
+    except ValueError:
+        raise InvalidInput("the cursor is not valid", field="cursor") from None
 
 
 def _time_cursor(created: datetime, record_id: uuid.UUID) -> str:

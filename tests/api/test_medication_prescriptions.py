@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from painpath.audit.models import AuditEvent
 from tests.api.conftest import Cast
@@ -318,3 +318,43 @@ def test_changing_the_dose_while_tapering_replaces_the_taper(
     plan = client.get(f"{base(cast)}/taper-plans/{taper.json()['id']}", headers=gp).json()
     assert plan["status"] == "replaced"
     assert [r["version"] for r in plan["revisions"]] == [1, 2]
+
+
+def test_a_new_course_can_plan_its_default_follow_ups_in_the_same_change(
+    client: TestClient, cast: Cast, session_factory: sessionmaker[Session]
+) -> None:
+    """Prescribing with ``plan_follow_ups`` plans the default follow-ups from the first
+    dose (NICE NG59-based design default), once even when sent twice, audited as part of
+    the prescription; without it, none are planned."""
+    gp = login(client, cast.gp)
+    first_dose = today() + timedelta(days=1)
+    body = {
+        "id": str(uuid.uuid4()),
+        "medicine": "duloxetine",
+        "schedule": titration(first_dose),
+        "indication": "chronic low back pain",
+        "plan_follow_ups": True,
+    }
+    made = client.post(f"{base(cast)}/prescriptions", json=body, headers=gp)
+    assert made.status_code == 201, made.text
+    assert client.post(f"{base(cast)}/prescriptions", json=body, headers=gp).status_code == 200
+    # the same prescription sent again without the flag is still the same prescription
+    plain = {k: v for k, v in body.items() if k != "plan_follow_ups"}
+    assert client.post(f"{base(cast)}/prescriptions", json=plain, headers=gp).status_code == 200
+    items = client.get(f"{base(cast)}/follow-ups", headers=gp).json()["items"]
+    planned = sorted((date.fromisoformat(f["due"]) - first_dose).days for f in items)
+    assert planned[:3] == [14, 28, 84]
+    assert len(planned) == 6 and all(f["status"] == "scheduled" for f in items)
+    assert any("does it help?" in f["kind"] for f in items)
+    with session_factory() as db:
+        reasons = db.scalars(
+            select(AuditEvent.reason).where(
+                AuditEvent.resource_type == "prescription",
+                AuditEvent.resource_id == made.json()["id"],
+                AuditEvent.action == "create",
+            )
+        ).all()
+    assert reasons == [f"6 default follow-ups planned from {first_dose.isoformat()}"]
+    other = prescribe(client, cast, gp, override_reason="a second course for this test")
+    assert other["id"] != made.json()["id"]
+    assert len(client.get(f"{base(cast)}/follow-ups", headers=gp).json()["items"]) == 6

@@ -49,6 +49,9 @@ def test_a_clinician_prescribes_a_titration_and_the_patient_logs_todays_dose(
         (today() + timedelta(days=7)).isoformat()
     )
 
+    # a new course gets the default follow-ups unless the prescriber unticks it
+    expect(page.get_by_label("Plan the default follow-ups from the first dose")).to_be_checked()
+
     page.get_by_role("button", name="Prescribe").click()
     axe.check()
     summary = page.get_by_role("alert")
@@ -65,6 +68,11 @@ def test_a_clinician_prescribes_a_titration_and_the_patient_logs_todays_dose(
     expect(page.get_by_text("Warnings accepted by the prescriber")).to_be_visible()
     expect(page.get_by_text(f"Reason: {reason}")).to_be_visible()
     expect(page.get_by_role("cell", name="prescribed: titration step 2 of 2")).to_be_visible()
+    page.goto(f"{server.base_url}/patients/{patient5['patient_id']}/follow-ups")
+    axe.check()
+    expect(
+        page.get_by_role("cell", name="12-week response review: does it help?").first
+    ).to_be_visible()
 
     patient, checker = patient_page(browser, server, "patient5@")
     dose = patient.locator(".med-dose", has_text="30 mg today")

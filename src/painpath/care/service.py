@@ -780,6 +780,25 @@ def schedule_default_follow_ups(
     patient = authorize_patient(
         db, actor, patient_id, ctx, resource_type=FOLLOW_UP, action="create", writers=CLINICIAN_ONLY
     )
+    out = plan_default_follow_ups(db, actor, ctx, patient, start)
+    record_access(
+        db,
+        actor,
+        patient,
+        ctx,
+        resource_type=FOLLOW_UP,
+        action="create",
+        reason=f"default schedule from {start.isoformat()}",
+    )
+    return out
+
+
+def plan_default_follow_ups(
+    db: Session, actor: Actor, ctx: Ctx, patient: Patient, start: date
+) -> list[FollowUpRead]:
+    """The default follow-ups from ``start``, idempotent per start date, without
+    authorisation or audit: for a caller that has authorised a clinician and audits the
+    whole change (prescribing a new course)."""
     out: list[FollowUpRead] = []
     for planned in default_follow_ups(start):
         fid = uuid.uuid5(FOLLOW_UP_NAMESPACE, f"{patient.id}:{start.isoformat()}:{planned.key}")
@@ -804,15 +823,6 @@ def schedule_default_follow_ups(
         db.add(item)
         db.flush()
         out.append(FollowUpRead.model_validate(item))
-    record_access(
-        db,
-        actor,
-        patient,
-        ctx,
-        resource_type=FOLLOW_UP,
-        action="create",
-        reason=f"default schedule from {start.isoformat()}",
-    )
     return out
 
 

@@ -94,6 +94,12 @@ class PrescriptionCreate(BaseModel):
         max_length=200,
         description="what it is for; defaults to the condition of the patient's care episode",
     )
+    plan_follow_ups: bool = Field(
+        default=False,
+        description="also plan the default follow-ups from the first dose (about 2 and 4 "
+        "weeks, a 12-week response review, then every 3 months); the prescribing page "
+        "ticks it by default",
+    )
 
 
 class PrescriptionUpdate(BaseModel):

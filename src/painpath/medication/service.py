@@ -38,7 +38,12 @@ from painpath.alerts.service import (
 from painpath.auth.domain import Actor
 from painpath.auth.service import require_recent_reauth
 from painpath.care.models import Notification, OtherMedicine, Patient
-from painpath.care.service import authorize_patient, patient_today, record_access
+from painpath.care.service import (
+    authorize_patient,
+    patient_today,
+    plan_default_follow_ups,
+    record_access,
+)
 from painpath.kit.errors import (
     Conflict,
     InvalidInput,
@@ -439,7 +444,9 @@ def create_prescription(
         action="create",
         writers=CLINICIAN_ONLY,
     )
-    digest = body_hash(data.model_dump(mode="json"))
+    # planning follow-ups is not part of the prescription itself: a retry that differs
+    # only there is the same prescription
+    digest = body_hash(data.model_dump(mode="json", exclude={"plan_follow_ups"}))
     existing = repository.prescription(db, data.id)
     if existing is not None and is_replay(existing, patient.id, digest):
         return _read_prescriptions(db, patient, ctx, [existing])[0], False
@@ -489,6 +496,11 @@ def create_prescription(
             )
         )
     db.flush()
+    planned = ""
+    if data.plan_follow_ups:
+        first = schedule.steps[0].start
+        follow_ups = plan_default_follow_ups(db, actor, ctx, patient, first)
+        planned = f"{len(follow_ups)} default follow-ups planned from {first.isoformat()}"
     record_access(
         db,
         actor,
@@ -497,6 +509,7 @@ def create_prescription(
         resource_type=PRESCRIPTION,
         action="create",
         resource_id=str(rx.id),
+        reason=planned or None,
     )
     if accepted:
         _audit_override(db, actor, patient, ctx, rx.id, accepted, data.override_reason or "")

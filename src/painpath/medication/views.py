@@ -470,10 +470,12 @@ def prescribe(
     dose_2: FormText = "",
     dose_time: FormText = "",
     override_reason: FormText = "",
+    plan_follow_ups: FormText = "",
     csrf_token: FormText = "",
 ) -> Response:
     form = {
         "id": id,
+        "plan_follow_ups": "yes" if plan_follow_ups else "no",
         "medicine": medicine,
         "indication": indication,
         "start_0": start_0,
@@ -497,6 +499,7 @@ def prescribe(
             override_reason=override_reason.strip() or None,
             dose_times=times,
             indication=indication.strip() or None,
+            plan_follow_ups=bool(plan_follow_ups),
         )
         try:
             return service.create_prescription(tx.db, tx.actor, tx.ctx, patient_id, data)

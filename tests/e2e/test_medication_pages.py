@@ -71,7 +71,7 @@ def test_a_clinician_prescribes_a_titration_and_the_patient_logs_todays_dose(
     page.goto(f"{server.base_url}/patients/{patient5['patient_id']}/follow-ups")
     axe.check()
     expect(
-        page.get_by_role("cell", name="12-week response review: does it help?").first
+        page.get_by_role("cell", name="12-week response review: does it help?", exact=True)
     ).to_be_visible()
 
     patient, checker = patient_page(browser, server, "patient5@")

@@ -29,6 +29,7 @@ def test_caseload_record_review_and_follow_up_pages(client: TestClient, cast: Ca
     assert "&lt;script&gt;alert" in record.text and "<script>alert" not in record.text
     assert f'href="/patients/{pid}/prescribe"' in record.text
     assert "Treatment now" in record.text and "Dose change" in record.text
+    assert f'href="/patients/{pid}/response/{rx}">Does it help?' in record.text
     assert "Questionnaires done when due, last 12 weeks" in record.text
     assert (
         "<tr><td>Patient Health Questionnaire-9 (PHQ-9)</td><td>0</td><td>0</td>"

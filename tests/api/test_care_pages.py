@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
+from painpath.auth.domain import Role
 from tests.api.conftest import Cast, login
 from tests.api.test_care_workspace import prescribe
+from tests.factories import in_care_team, person
 
 
 def test_caseload_record_review_and_follow_up_pages(client: TestClient, cast: Cast) -> None:
@@ -131,3 +134,28 @@ def test_a_clinicians_in_app_reminders_wait_on_the_caseload_until_read(
     assert read.status_code == 303 and read.headers["location"] == "/caseload"
     again = client.get("/caseload", headers={**gp, "accept": "text/html"})
     assert "Follow-up tomorrow" not in again.text and "Reminders for you" not in again.text
+
+
+def test_the_caseload_finds_a_patient_by_name(
+    client: TestClient, cast: Cast, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as db:
+        for name in ("Anna Other", "Zoe 100% Percent"):
+            in_care_team(db, person(db, Role.PATIENT, name), cast.gp)
+        db.commit()
+    gp = {**login(client, cast.gp), "accept": "text/html"}
+    everyone = client.get("/caseload", headers=gp)
+    assert "(3), open alerts first" in everyone.text
+    found = client.get("/caseload", params={"name": "  ANN "}, headers=gp)
+    assert found.status_code == 200
+    assert 'whose name contains "ANN" (2)' in found.text
+    assert "Ann Patient" in found.text and "Anna Other" in found.text
+    assert "Zoe 100% Percent" not in found.text
+    assert 'value="ANN"' in found.text
+    literal = client.get("/caseload", params={"name": "0%"}, headers=gp)
+    assert "Zoe 100% Percent" in literal.text and "(1), open alerts first" in literal.text
+    wildcard = client.get("/caseload", params={"name": "%"}, headers=gp)
+    assert "(1), open alerts first" in wildcard.text  # % is a character, not a wildcard
+    none = client.get("/caseload", params={"name": "Bob", "attention": "1"}, headers=gp)
+    assert "No patient in your care teams who needs attention has a name containing" in none.text
+    assert "Bob Patient" not in none.text  # Bob is in another team

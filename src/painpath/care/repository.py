@@ -444,7 +444,14 @@ def _caseload_summaries(clinician_id: uuid.UUID) -> tuple[Any, Any, Any]:
     return mine, alerts, due
 
 
-def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) -> Select[Any]:
+def _name_matches(name: str | None) -> Any:
+    """Patients whose name contains ``name`` (any case; % and _ taken literally)."""
+    return func.lower(Patient.name).contains((name or "").lower(), autoescape=True)
+
+
+def _caseload_query(
+    clinician_id: uuid.UUID, today: date, attention_only: bool, name: str | None = None
+) -> Select[Any]:
     _mine, alerts, due = _caseload_summaries(clinician_id)
     query = (
         select(Patient, alerts.c.n, alerts.c.rank, alerts.c.oldest, due.c.next_due)
@@ -461,6 +468,8 @@ def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) 
     )
     if attention_only:
         query = query.where(or_(alerts.c.n > 0, due.c.next_due < today))
+    if name:
+        query = query.where(_name_matches(name))
     return query.order_by(
         case((alerts.c.n.is_(None), 1), else_=0),
         alerts.c.rank,
@@ -470,11 +479,16 @@ def _caseload_query(clinician_id: uuid.UUID, today: date, attention_only: bool) 
     )
 
 
-def _caseload_count(clinician_id: uuid.UUID, today: date, attention_only: bool) -> Select[Any]:
-    """How many patients the page counts, from the memberships alone (no patient rows)."""
+def _caseload_count(
+    clinician_id: uuid.UUID, today: date, attention_only: bool, name: str | None = None
+) -> Select[Any]:
+    """How many patients the page counts, from the memberships alone (no patient rows
+    unless a name is searched for)."""
     mine, alerts, due = _caseload_summaries(clinician_id)
     members = mine.subquery()
     query = select(func.count()).select_from(members)
+    if name:
+        query = query.join(Patient, Patient.id == members.c.patient_id).where(_name_matches(name))
     if attention_only:
         query = (
             query.outerjoin(alerts, alerts.c.patient_id == members.c.patient_id)
@@ -521,12 +535,13 @@ def caseload(
     attention_only: bool,
     offset: int,
     limit: int,
+    name: str | None = None,
 ) -> tuple[Sequence[CaseloadRow], int]:
     """One page of the clinician's patients, those with open alerts first (most urgent,
     then longest waiting), and how many there are in all. Two queries."""
     _no_parallel_plans(db)
-    total = db.scalar(_caseload_count(clinician_id, today, attention_only)) or 0
-    query = _caseload_query(clinician_id, today, attention_only)
+    total = db.scalar(_caseload_count(clinician_id, today, attention_only, name)) or 0
+    query = _caseload_query(clinician_id, today, attention_only, name)
     rows = db.execute(query.offset(offset).limit(limit)).all()
     return [
         CaseloadRow(p, int(n or 0), None if rank is None else int(rank), oldest)

@@ -1214,6 +1214,7 @@ class Caseload:
     page: int
     pages: int
     attention_only: bool
+    name: str = ""
 
 
 URGENCY_NAMES = ("emergency", "urgent", "routine")
@@ -1227,6 +1228,7 @@ def caseload(
     attention_only: bool = False,
     page: int = 1,
     per_page: int = 100,
+    name: str = "",
 ) -> Caseload:
     """Every patient in the clinician's care teams, open alerts first (most urgent, then
     longest waiting), with the figures that say who needs them today. A fixed handful of
@@ -1243,6 +1245,7 @@ def caseload(
         attention_only=attention_only,
         offset=(page - 1) * per_page,
         limit=per_page,
+        name=name.strip()[:100] or None,
     )
     ids = [r.patient.id for r in rows]
     zones = {r.patient.id: r.patient.timezone for r in rows}
@@ -1307,7 +1310,7 @@ def caseload(
         reason=f"page {page}: {len(entries)} patients",
     )
     pages = max(1, -(-total // per_page))
-    return Caseload(entries, total, page, pages, attention_only)
+    return Caseload(entries, total, page, pages, attention_only, name.strip()[:100])
 
 
 # ------------------------------------------------------------------- patient record

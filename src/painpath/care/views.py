@@ -166,13 +166,13 @@ def today_advice_read(
 
 
 @router.get("/caseload")
-def caseload(request: Request, attention: str = "", page: str = "1") -> Response:
+def caseload(request: Request, attention: str = "", page: str = "1", name: str = "") -> Response:
     with transaction(request) as tx:
         if (redirect := _not_clinician(tx)) is not None:
             return redirect
         number = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
         view = service.caseload(
-            tx.db, tx.actor, tx.ctx, attention_only=attention == "1", page=number
+            tx.db, tx.actor, tx.ctx, attention_only=attention == "1", page=number, name=name
         )
         return render(
             request,

@@ -122,6 +122,18 @@ CASES: dict[str, Editable] = {
         if_match_required=False,
         resource="alert",
     ),
+    f"{P}/clinical-facts": Editable(
+        "clinician",
+        lambda w: f"{w.base()}/clinical-facts",
+        lambda item, n: {
+            "renal_crcl_ml_min": 40 + n % 150,
+            "hepatic_impairment": False,
+            "bp_uncontrolled": False,
+            "conditions": [],
+        },
+        20,
+        resource="",
+    ),
     f"{P}/questionnaire-schedule": Editable(
         "clinician",
         lambda w: f"{w.base()}/questionnaire-schedule",
@@ -199,7 +211,11 @@ def read(w: World, who: str, url: str) -> tuple[Body, str]:
     return body, tag
 
 
-PUT_ROUTES = ("/reminder-preferences", "/questionnaire-schedule")  # whole replacements
+PUT_ROUTES = (
+    "/reminder-preferences",
+    "/questionnaire-schedule",
+    "/clinical-facts",
+)  # whole replacements
 
 
 def method_for(url: str) -> str:

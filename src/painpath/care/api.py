@@ -12,6 +12,8 @@ from painpath.care.schemas import (
     CareTeamAdd,
     CareTeamPage,
     CareTeamRead,
+    ClinicalFactsRead,
+    ClinicalFactsWrite,
     ClinicianPage,
     FollowUpCreate,
     FollowUpPage,
@@ -32,8 +34,8 @@ from painpath.care.schemas import (
 )
 from painpath.kit.pagination import DEFAULT_LIMIT
 from painpath.kit.records import etag
+from painpath.kit.routes import CHANGE_ERRORS, Cursor, FromDate, IfMatch, Limit, ToDate, next_link
 from painpath.kit.routes import ERRORS as ROUTE_ERRORS
-from painpath.kit.routes import Cursor, FromDate, Limit, ToDate, next_link
 from painpath.kit.web import transaction
 
 router = APIRouter(prefix="/api/v1", tags=["patients"])
@@ -359,3 +361,44 @@ def list_notes(
     with transaction(request) as tx:
         page = service.list_notes(tx.db, tx.actor, tx.ctx, patient_id, cursor=cursor, limit=limit)
     return NotePage(items=page.items, next=next_link(request, page.next_cursor))
+
+
+@router.get(
+    "/patients/{patient_id}/clinical-facts",
+    response_model=ClinicalFactsRead,
+    tags=["patients"],
+    responses=ROUTE_ERRORS,
+)
+def get_clinical_facts(
+    patient_id: uuid.UUID, request: Request, response: Response
+) -> ClinicalFactsRead:
+    """What the prescribing checks read: creatinine clearance, liver impairment,
+    uncontrolled hypertension and other conditions (null: not recorded); ETag header."""
+    with transaction(request) as tx:
+        facts = service.get_clinical_facts(tx.db, tx.actor, tx.ctx, patient_id)
+    response.headers["ETag"] = service.facts_etag(facts)
+    return facts
+
+
+@router.put(
+    "/patients/{patient_id}/clinical-facts",
+    response_model=ClinicalFactsRead,
+    tags=["patients"],
+    responses=CHANGE_ERRORS,
+)
+def put_clinical_facts(
+    patient_id: uuid.UUID,
+    body: ClinicalFactsWrite,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ClinicalFactsRead:
+    """Replace the recorded facts (a clinician in the care team); needs ``If-Match``
+    with the ETag from GET. Prescribing checks use them from the next prescription or
+    dose change."""
+    with transaction(request) as tx:
+        facts = service.update_clinical_facts(
+            tx.db, tx.actor, tx.ctx, patient_id, body, if_match=if_match
+        )
+    response.headers["ETag"] = service.facts_etag(facts)
+    return facts

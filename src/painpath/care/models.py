@@ -30,6 +30,8 @@ class Patient(Base):
     renal_crcl_ml_min: Mapped[int | None] = mapped_column(Integer, default=None)
     hepatic_impairment: Mapped[bool | None] = mapped_column(default=None)
     bp_uncontrolled: Mapped[bool | None] = mapped_column(default=None)
+    # Compare-and-set counter for changes to the facts above (the ETag's version).
+    facts_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Clinician(Base):

@@ -698,3 +698,17 @@ def claim_follow_up_version(db: Session, follow_up_id: uuid.UUID, expected: int)
         .values(version=expected + 1)
     )
     return cast(CursorResult[Any], result).rowcount == 1
+
+
+def replace_clinical_facts(
+    db: Session, patient_id: uuid.UUID, version: int, new: dict[str, Any]
+) -> bool:
+    """Set the patient's recorded facts to ``new`` if their version is still
+    ``version`` (compare-and-set), so two changes at once cannot both win."""
+    result = db.execute(
+        update(Patient)
+        .where(Patient.id == patient_id, Patient.facts_version == version)
+        .values(**new, facts_version=version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -188,3 +188,28 @@ class NotePage(BaseModel):
 class CareTeamPage(BaseModel):
     items: list[CareTeamRead]
     next: str | None
+
+
+class ClinicalFactsWrite(BaseModel):
+    """The recorded facts the prescribing checks use; ``null`` means not recorded. A
+    whole replacement: send every field (GET them first)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    renal_crcl_ml_min: int | None = Field(
+        ge=1, le=250, description="creatinine clearance in mL/min (Cockcroft-Gault)"
+    )
+    hepatic_impairment: bool | None = Field(description="any liver impairment")
+    bp_uncontrolled: bool | None = Field(description="uncontrolled hypertension")
+    conditions: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        max_length=30, description="other conditions the contraindication checks read"
+    )
+
+
+class ClinicalFactsRead(BaseModel):
+    patient_id: uuid.UUID
+    version: int
+    renal_crcl_ml_min: int | None
+    hepatic_impairment: bool | None
+    bp_uncontrolled: bool | None
+    conditions: list[str]

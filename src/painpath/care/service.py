@@ -51,6 +51,8 @@ from painpath.care.schemas import (
     CareTeamAdd,
     CareTeamMemberRead,
     CareTeamRead,
+    ClinicalFactsRead,
+    ClinicalFactsWrite,
     ClinicianRead,
     FollowUpCreate,
     FollowUpRead,
@@ -74,7 +76,7 @@ from painpath.kit.errors import (
     Problem,
 )
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
-from painpath.kit.records import Ctx, body_hash, check_if_match, is_replay
+from painpath.kit.records import Ctx, body_hash, check_if_match, etag, is_replay
 from painpath.medication.models import Prescription
 
 NOT_FOUND = "no such patient"
@@ -1609,3 +1611,93 @@ def current_prescription_id(db: Session, patient_id: uuid.UUID) -> uuid.UUID | N
         p for p in repository.prescriptions(db, patient_id) if p.status in ("active", "tapering")
     ]
     return rows[-1].id if rows else None
+
+
+# ------------------------------------------------------------------- clinical facts
+#
+# What the prescribing checks read about the patient (creatinine clearance, liver
+# impairment, uncontrolled hypertension, other conditions). The ETag carries the facts'
+# own version (migration 0006), and a change is a compare-and-set on it, so two
+# clinicians changing the facts at once cannot both win.
+
+FACTS = "clinical-facts"
+FACT_FIELDS = ("renal_crcl_ml_min", "hepatic_impairment", "bp_uncontrolled", "conditions")
+
+
+def _facts_of(patient: Patient) -> dict[str, Any]:
+    return {
+        "renal_crcl_ml_min": patient.renal_crcl_ml_min,
+        "hepatic_impairment": patient.hepatic_impairment,
+        "bp_uncontrolled": patient.bp_uncontrolled,
+        "conditions": list(patient.conditions or []),
+    }
+
+
+def _facts_read(patient: Patient) -> ClinicalFactsRead:
+    return ClinicalFactsRead(
+        patient_id=patient.id, version=patient.facts_version, **_facts_of(patient)
+    )
+
+
+def facts_etag(read: ClinicalFactsRead) -> str:
+    return etag(read.patient_id, read.version)
+
+
+def get_clinical_facts(
+    db: Session, actor: Actor, ctx: Ctx, patient_id: uuid.UUID
+) -> ClinicalFactsRead:
+    """The recorded facts (the patient and their care team read them); audited."""
+    return clinical_facts_page(db, actor, ctx, patient_id)[0]
+
+
+def clinical_facts_page(
+    db: Session, actor: Actor, ctx: Ctx, patient_id: uuid.UUID
+) -> tuple[ClinicalFactsRead, str]:
+    """The recorded facts and the patient's name, for the clinician's page; audited."""
+    patient = authorize_patient(db, actor, patient_id, ctx, resource_type=FACTS, action="read")
+    record_access(db, actor, patient, ctx, resource_type=FACTS, action="read")
+    return _facts_read(patient), patient.name
+
+
+def update_clinical_facts(
+    db: Session,
+    actor: Actor,
+    ctx: Ctx,
+    patient_id: uuid.UUID,
+    data: ClinicalFactsWrite,
+    *,
+    if_match: str | None,
+) -> ClinicalFactsRead:
+    """Replace the recorded facts (clinicians in the care team; If-Match: the ETag read
+    last). Audited with the names of the facts that changed (never their values)."""
+    patient = authorize_patient(
+        db,
+        actor,
+        patient_id,
+        ctx,
+        resource_type=FACTS,
+        action="update",
+        writers=CLINICIAN_ONLY,
+    )
+    old = _facts_of(patient)
+    check_if_match(if_match, patient.id, patient.facts_version)
+    new = data.model_dump()
+    new["conditions"] = list(dict.fromkeys(c.strip() for c in new["conditions"] if c.strip()))
+    if not repository.replace_clinical_facts(db, patient.id, patient.facts_version, new):
+        raise PreconditionFailed(
+            "the record was changed by someone else since you read it: reload it, check the "
+            "change and try again"
+        )
+    db.refresh(patient)
+    changed = [name for name in FACT_FIELDS if old[name] != new[name]]
+    record_access(
+        db,
+        actor,
+        patient,
+        ctx,
+        resource_type=FACTS,
+        action="update",
+        resource_id=str(patient.id),
+        reason="changed: " + (", ".join(changed) if changed else "nothing"),
+    )
+    return _facts_read(patient)

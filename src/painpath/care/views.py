@@ -18,6 +18,7 @@ from painpath.care import today as today_service
 from painpath.care.domain import REVIEW_DECISIONS
 from painpath.care.schemas import (
     CareTeamAdd,
+    ClinicalFactsWrite,
     FollowUpCreate,
     FollowUpUpdate,
     NoteCreate,
@@ -58,6 +59,7 @@ MESSAGES = {
     "declined": "Referral declined.",
     "added": "Clinician added to the care team.",
     "removed": "Clinician removed from the care team.",
+    "facts": "Clinical facts saved. The prescribing checks use them from now on.",
 }
 FORM_TEXT_LIMIT = 10000
 
@@ -668,3 +670,125 @@ def _quote(text: str) -> str:
     from urllib.parse import quote
 
     return quote(text[:200])
+
+
+# ------------------------------------------------------------------- clinical facts
+
+TRI_STATE = {"yes": True, "no": False, "": None}
+
+
+def _tri(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def _facts_page(
+    request: Request,
+    tx: Tx,
+    patient_id: uuid.UUID,
+    *,
+    errors: list[Problem] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    facts, name = service.clinical_facts_page(tx.db, tx.actor, tx.ctx, patient_id)
+    shown = form or {
+        "renal_crcl_ml_min": ""
+        if facts.renal_crcl_ml_min is None
+        else str(facts.renal_crcl_ml_min),
+        "hepatic_impairment": _tri(facts.hepatic_impairment),
+        "bp_uncontrolled": _tri(facts.bp_uncontrolled),
+        "conditions": "\n".join(facts.conditions),
+        "version": str(facts.version),
+    }
+    return render(
+        request,
+        "care/clinical_facts.html",
+        _helpers(
+            patient_id=patient_id,
+            patient_name=name,
+            form=shown,
+            errors=errors or [],
+            message=_message(request),
+        ),
+        actor=tx.actor,
+        status_code=status_code,
+    )
+
+
+@router.get("/patients/{patient_id}/clinical-facts")
+def clinical_facts(patient_id: uuid.UUID, request: Request) -> Response:
+    with transaction(request) as tx:
+        if (redirect := _not_clinician(tx)) is not None:
+            return redirect
+        return _facts_page(request, tx, patient_id)
+
+
+@router.post("/patients/{patient_id}/clinical-facts")
+def save_clinical_facts(
+    patient_id: uuid.UUID,
+    request: Request,
+    renal_crcl_ml_min: Annotated[str, Form()] = "",
+    hepatic_impairment: Annotated[str, Form()] = "",
+    bp_uncontrolled: Annotated[str, Form()] = "",
+    conditions: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    form = {
+        "renal_crcl_ml_min": renal_crcl_ml_min.strip()[:10],
+        "hepatic_impairment": hepatic_impairment if hepatic_impairment in TRI_STATE else "",
+        "bp_uncontrolled": bp_uncontrolled if bp_uncontrolled in TRI_STATE else "",
+        "conditions": conditions[:FORM_TEXT_LIMIT],
+        "version": version[:40],
+    }
+    problems: list[Problem] = []
+    crcl: int | None = None
+    if form["renal_crcl_ml_min"]:
+        text = form["renal_crcl_ml_min"]
+        crcl = int(text) if text.isdigit() else 0
+        if not 1 <= crcl <= 250:
+            problems.append(
+                Problem(
+                    "renal_crcl_ml_min",
+                    "Enter the creatinine clearance as a whole number of mL/min from 1 to "
+                    "250, or leave it empty if it is not known.",
+                )
+            )
+    lines = [line.strip() for line in conditions.splitlines() if line.strip()]
+    if len(lines) > 30 or any(len(line) > 200 for line in lines):
+        problems.append(
+            Problem(
+                "conditions", "List at most 30 conditions, one per line, each under 200 characters."
+            )
+        )
+    with transaction(request, csrf_token=csrf_token) as tx:
+        if (redirect := _not_clinician(tx)) is not None:
+            return redirect
+        status_code = 422
+        if not problems:
+            try:
+                data = ClinicalFactsWrite(
+                    renal_crcl_ml_min=crcl,
+                    hepatic_impairment=TRI_STATE[form["hepatic_impairment"]],
+                    bp_uncontrolled=TRI_STATE[form["bp_uncontrolled"]],
+                    conditions=lines,
+                )
+                service.update_clinical_facts(
+                    tx.db,
+                    tx.actor,
+                    tx.ctx,
+                    patient_id,
+                    data,
+                    if_match=etag(patient_id, int(version)) if version.isdigit() else "",
+                )
+            except ValidationError as exc:
+                problems += _problems(exc)
+            except (PreconditionFailed, PreconditionRequired) as exc:
+                problems.append(Problem("version", exc.message))
+                status_code = 409
+        if problems:
+            tx.db.rollback()
+            return _facts_page(
+                request, tx, patient_id, errors=problems, form=form, status_code=status_code
+            )
+    return RedirectResponse(f"/patients/{patient_id}/clinical-facts?saved=facts", status_code=303)

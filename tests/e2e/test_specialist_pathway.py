@@ -2,7 +2,8 @@
 the patient and refers them to the pain specialist; the specialist accepts, prescribes
 duloxetine with a titration (the default follow-ups planned with it), sees a side-effect
 alert arrive after the patient reports it, acknowledges it, records a review decision and
-plans a taper. axe-core on every page."""
+plans a taper. The specialist records the clinical facts the checks need first. axe-core
+on every page."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def test_refer_prescribe_alert_acknowledge_review_and_taper(
     on_phone = Axe(patient)
     join(patient, on_phone, link, email)
     for fieldset in patient.locator("fieldset").all():
-        fieldset.get_by_label("No").check()
+        fieldset.get_by_label("No", exact=True).check()
     patient.get_by_role("button", name="Continue").click()
     on_phone.check()
     patient.get_by_label("Sciatica", exact=True).check()
@@ -65,11 +66,25 @@ def test_refer_prescribe_alert_acknowledge_review_and_taper(
     desk.get_by_role("link", name=name).click()
     checker.check()
     record = desk.url
+    # the facts the prescribing checks need, recorded first
+    desk.get_by_role("link", name="Clinical facts").click()
+    checker.check()
+    desk.get_by_label("Creatinine clearance (mL/min)").fill("92")
+    desk.get_by_role("group", name="Liver impairment").get_by_label("No", exact=True).check()
+    desk.get_by_role("group", name="Uncontrolled high blood pressure").get_by_label(
+        "No", exact=True
+    ).check()
+    desk.get_by_role("button", name="Save the facts").click()
+    checker.check()
+    expect(desk.get_by_role("status")).to_contain_text("Clinical facts saved.")
+    desk.goto(record)
+    checker.check()
     desk.get_by_role("link", name="Prescribe").click()
     checker.check()
     expect(desk.get_by_label("Step 1 daily dose (mg)")).to_have_value("30")
     expect(desk.get_by_label("Step 2 daily dose (mg)")).to_have_value("60")
     expect(desk.get_by_label("Plan the default follow-ups from the first dose")).to_be_checked()
+    expect(desk.locator(".med-facts")).to_contain_text("92 mL/min")
     desk.get_by_role("button", name="Prescribe").click()
     checker.check()
     expect(desk.get_by_role("status")).to_contain_text("The prescription has been saved.")

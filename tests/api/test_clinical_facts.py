@@ -20,6 +20,8 @@ UNKNOWN: dict[str, Any] = {
     "hepatic_impairment": None,
     "bp_uncontrolled": None,
     "conditions": [],
+    "bp_alert_systolic": None,
+    "bp_alert_diastolic": None,
 }
 
 
@@ -80,6 +82,8 @@ def test_bad_facts_say_what_to_fix_and_change_nothing(client: TestClient, cast: 
         ({**UNKNOWN, "hepatic_impairment": "maybe"}, "hepatic_impairment"),
         ({**UNKNOWN, "conditions": [""]}, "conditions"),
         ({**UNKNOWN, "egfr": 40}, "egfr"),
+        ({**UNKNOWN, "bp_alert_systolic": 300}, "bp_alert_systolic"),
+        ({k: v for k, v in UNKNOWN.items() if k != "bp_alert_diastolic"}, "bp_alert_diastolic"),
         ({k: v for k, v in UNKNOWN.items() if k != "bp_uncontrolled"}, "bp_uncontrolled"),
     ):
         bad = client.put(url(cast), json=body, headers=headers)

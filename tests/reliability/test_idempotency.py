@@ -122,6 +122,17 @@ CASES: dict[str, Case] = {
         lambda w, n: {"id": _new_id(), "name": "paracetamol", "is_pain_medicine": True},
         lambda b: {**b, "name": "ibuprofen"},
     ),
+    f"{P}/blood-pressure-readings": Case(
+        "patient",
+        "other_patient",
+        lambda w, n: {
+            "id": _new_id(),
+            "measured_at": "2026-01-05T08:30:00+00:00",
+            "systolic": 120 + n % 40,
+            "diastolic": 80,
+        },
+        lambda b: {**b, "systolic": b["systolic"] + 1},
+    ),
     f"{P}/dose-change-requests": Case(
         "patient",
         "other_patient",

@@ -130,6 +130,8 @@ CASES: dict[str, Editable] = {
             "hepatic_impairment": False,
             "bp_uncontrolled": False,
             "conditions": [],
+            "bp_alert_systolic": None,
+            "bp_alert_diastolic": None,
         },
         20,
         resource="",

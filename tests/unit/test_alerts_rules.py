@@ -23,7 +23,22 @@ def test_every_rule_names_a_source_and_an_urgency() -> None:
     for rule in domain.RULES.values():
         assert rule.urgency in domain.URGENCIES
         assert rule.source.strip() and rule.title.strip()
-    assert "blood-pressure" not in " ".join(domain.RULES)  # no sourced threshold: left out
+
+
+def test_blood_pressure_alerts_only_at_the_level_the_care_team_set() -> None:
+    """The reference gives no number, so PainPath has no level of its own."""
+    assert domain.blood_pressure_cause("r", 210, 125, TODAY, None, None) is None
+    assert domain.blood_pressure_cause("r", 159, 99, TODAY, 160, 100) is None
+    at = domain.blood_pressure_cause("r1", 160, 80, TODAY, 160, 100)
+    assert at is not None and at.rule == "blood-pressure" and at.urgency == "urgent"
+    assert at.key == "blood-pressure:r1"
+    assert "160/80 mmHg on 2026-03-15: systolic 160 at or above 160" in at.summary
+    both = domain.blood_pressure_cause("r2", 170, 105, TODAY, 160, 100)
+    assert both is not None
+    assert "systolic 170 at or above 160 and diastolic 105 at or above 100" in both.summary
+    only_diastolic = domain.blood_pressure_cause("r3", 120, 100, TODAY, None, 100)
+    assert only_diastolic is not None and "diastolic 100" in only_diastolic.summary
+    assert "§1.8" in at.source and "gives no number" in at.source
 
 
 def test_three_missed_doses_in_seven_days_raise_one_cause() -> None:

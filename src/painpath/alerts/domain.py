@@ -112,6 +112,17 @@ OVERDUE_FOLLOW_UP = Rule(
     "regularly); the 7-day grace period is a PainPath design choice",
 )
 
+BLOOD_PRESSURE = Rule(
+    "blood-pressure",
+    "urgent",
+    "A recorded blood pressure at or above the level the care team set",
+    "clinical/reference.md §1.8 (SmPC 4.4: duloxetine is associated with raised blood "
+    "pressure and hypertensive crisis; monitoring recommended, especially in the first "
+    "month; a sustained increase needs dose reduction or gradual discontinuation [V]) and "
+    "§1.7 (marked rise: urgent review [V]); the alert level is the care team's, set per "
+    "patient: the reference gives no number",
+)
+
 RULES: Final[dict[str, Rule]] = {
     r.id: r
     for r in (
@@ -124,6 +135,7 @@ RULES: Final[dict[str, Rule]] = {
         WITHDRAWAL_IN_TAPER,
         NON_RESPONSE,
         OVERDUE_FOLLOW_UP,
+        BLOOD_PRESSURE,
     )
 }
 
@@ -216,6 +228,35 @@ def stopped_on_own_cause(report_id: str, reported_on: date) -> Cause:
         report_id,
         f"The patient reported on {reported_on.isoformat()} that they stopped the medicine on "
         "their own: contact them about withdrawal and a plan (restart or taper).",
+    )
+
+
+def blood_pressure_cause(
+    reading_id: str,
+    systolic: int,
+    diastolic: int,
+    measured_on: date,
+    alert_systolic: int | None,
+    alert_diastolic: int | None,
+) -> Cause | None:
+    """A reading at or above either level the care team set for this patient; None when
+    it is below both, or when no level is set (PainPath has no level of its own)."""
+    high = [
+        f"{name} {value} at or above {level}"
+        for name, value, level in (
+            ("systolic", systolic, alert_systolic),
+            ("diastolic", diastolic, alert_diastolic),
+        )
+        if level is not None and value >= level
+    ]
+    if not high:
+        return None
+    return _cause(
+        BLOOD_PRESSURE,
+        reading_id,
+        f"Blood pressure {systolic}/{diastolic} mmHg on {measured_on.isoformat()}: "
+        f"{' and '.join(high)} (the level set for this patient). Duloxetine can raise blood "
+        "pressure: review, and reduce or taper if it stays high; never stop abruptly.",
     )
 
 

@@ -30,6 +30,10 @@ class Patient(Base):
     renal_crcl_ml_min: Mapped[int | None] = mapped_column(Integer, default=None)
     hepatic_impairment: Mapped[bool | None] = mapped_column(default=None)
     bp_uncontrolled: Mapped[bool | None] = mapped_column(default=None)
+    # The reading (mmHg) at or above which a blood pressure raises an alert; set by the
+    # care team per patient (None: no alert).
+    bp_alert_systolic: Mapped[int | None] = mapped_column(Integer, default=None)
+    bp_alert_diastolic: Mapped[int | None] = mapped_column(Integer, default=None)
     # Compare-and-set counter for changes to the facts above (the ETag's version).
     facts_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

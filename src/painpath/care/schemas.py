@@ -204,6 +204,18 @@ class ClinicalFactsWrite(BaseModel):
     conditions: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         max_length=30, description="other conditions the contraindication checks read"
     )
+    bp_alert_systolic: int | None = Field(
+        ge=80,
+        le=250,
+        description="a recorded systolic reading at or above this (mmHg) alerts the care "
+        "team; null for none",
+    )
+    bp_alert_diastolic: int | None = Field(
+        ge=40,
+        le=150,
+        description="a recorded diastolic reading at or above this (mmHg) alerts the care "
+        "team; null for none",
+    )
 
 
 class ClinicalFactsRead(BaseModel):
@@ -213,3 +225,5 @@ class ClinicalFactsRead(BaseModel):
     hepatic_impairment: bool | None
     bp_uncontrolled: bool | None
     conditions: list[str]
+    bp_alert_systolic: int | None
+    bp_alert_diastolic: int | None

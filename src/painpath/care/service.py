@@ -1621,7 +1621,14 @@ def current_prescription_id(db: Session, patient_id: uuid.UUID) -> uuid.UUID | N
 # clinicians changing the facts at once cannot both win.
 
 FACTS = "clinical-facts"
-FACT_FIELDS = ("renal_crcl_ml_min", "hepatic_impairment", "bp_uncontrolled", "conditions")
+FACT_FIELDS = (
+    "renal_crcl_ml_min",
+    "hepatic_impairment",
+    "bp_uncontrolled",
+    "conditions",
+    "bp_alert_systolic",
+    "bp_alert_diastolic",
+)
 
 
 def _facts_of(patient: Patient) -> dict[str, Any]:
@@ -1630,6 +1637,8 @@ def _facts_of(patient: Patient) -> dict[str, Any]:
         "hepatic_impairment": patient.hepatic_impairment,
         "bp_uncontrolled": patient.bp_uncontrolled,
         "conditions": list(patient.conditions or []),
+        "bp_alert_systolic": patient.bp_alert_systolic,
+        "bp_alert_diastolic": patient.bp_alert_diastolic,
     }
 
 

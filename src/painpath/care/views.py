@@ -681,6 +681,44 @@ def _tri(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+FACT_NUMBERS = {
+    "renal_crcl_ml_min": (
+        1,
+        250,
+        "Enter the creatinine clearance as a whole number of mL/min from 1 to 250, or "
+        "leave it empty if it is not known.",
+    ),
+    "bp_alert_systolic": (
+        80,
+        250,
+        "Enter the systolic alert level as a whole number of mmHg from 80 to 250, or leave "
+        "it empty for no alert.",
+    ),
+    "bp_alert_diastolic": (
+        40,
+        150,
+        "Enter the diastolic alert level as a whole number of mmHg from 40 to 150, or leave "
+        "it empty for no alert.",
+    ),
+}
+
+
+def _whole_numbers(form: dict[str, str]) -> tuple[dict[str, int | None], list[Problem]]:
+    values: dict[str, int | None] = {}
+    problems: list[Problem] = []
+    for field, (low, high, message) in FACT_NUMBERS.items():
+        text = form[field]
+        number = int(text) if text.isdigit() else None
+        if text and (number is None or not low <= number <= high):
+            problems.append(Problem(field, message))
+        values[field] = number if text else None
+    return values, problems
+
+
 def _facts_page(
     request: Request,
     tx: Tx,
@@ -692,12 +730,12 @@ def _facts_page(
 ) -> Response:
     facts, name = service.clinical_facts_page(tx.db, tx.actor, tx.ctx, patient_id)
     shown = form or {
-        "renal_crcl_ml_min": ""
-        if facts.renal_crcl_ml_min is None
-        else str(facts.renal_crcl_ml_min),
+        "renal_crcl_ml_min": _text(facts.renal_crcl_ml_min),
         "hepatic_impairment": _tri(facts.hepatic_impairment),
         "bp_uncontrolled": _tri(facts.bp_uncontrolled),
         "conditions": "\n".join(facts.conditions),
+        "bp_alert_systolic": _text(facts.bp_alert_systolic),
+        "bp_alert_diastolic": _text(facts.bp_alert_diastolic),
         "version": str(facts.version),
     }
     return render(
@@ -731,29 +769,21 @@ def save_clinical_facts(
     hepatic_impairment: Annotated[str, Form()] = "",
     bp_uncontrolled: Annotated[str, Form()] = "",
     conditions: Annotated[str, Form()] = "",
+    bp_alert_systolic: Annotated[str, Form()] = "",
+    bp_alert_diastolic: Annotated[str, Form()] = "",
     version: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     form = {
         "renal_crcl_ml_min": renal_crcl_ml_min.strip()[:10],
+        "bp_alert_systolic": bp_alert_systolic.strip()[:10],
+        "bp_alert_diastolic": bp_alert_diastolic.strip()[:10],
         "hepatic_impairment": hepatic_impairment if hepatic_impairment in TRI_STATE else "",
         "bp_uncontrolled": bp_uncontrolled if bp_uncontrolled in TRI_STATE else "",
         "conditions": conditions[:FORM_TEXT_LIMIT],
         "version": version[:40],
     }
-    problems: list[Problem] = []
-    crcl: int | None = None
-    if form["renal_crcl_ml_min"]:
-        text = form["renal_crcl_ml_min"]
-        crcl = int(text) if text.isdigit() else 0
-        if not 1 <= crcl <= 250:
-            problems.append(
-                Problem(
-                    "renal_crcl_ml_min",
-                    "Enter the creatinine clearance as a whole number of mL/min from 1 to "
-                    "250, or leave it empty if it is not known.",
-                )
-            )
+    numbers, problems = _whole_numbers(form)
     lines = [line.strip() for line in conditions.splitlines() if line.strip()]
     if len(lines) > 30 or any(len(line) > 200 for line in lines):
         problems.append(
@@ -768,7 +798,9 @@ def save_clinical_facts(
         if not problems:
             try:
                 data = ClinicalFactsWrite(
-                    renal_crcl_ml_min=crcl,
+                    renal_crcl_ml_min=numbers["renal_crcl_ml_min"],
+                    bp_alert_systolic=numbers["bp_alert_systolic"],
+                    bp_alert_diastolic=numbers["bp_alert_diastolic"],
                     hepatic_impairment=TRI_STATE[form["hepatic_impairment"]],
                     bp_uncontrolled=TRI_STATE[form["bp_uncontrolled"]],
                     conditions=lines,

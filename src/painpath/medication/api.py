@@ -24,6 +24,9 @@ from painpath.kit.web import transaction
 from painpath.medication import service
 from painpath.medication.schemas import (
     AdherenceRead,
+    BloodPressureCreate,
+    BloodPressurePage,
+    BloodPressureRead,
     DoseChangeDecision,
     DoseChangeRequestCreate,
     DoseChangeRequestPage,
@@ -416,3 +419,35 @@ def list_other_medicines(
             tx.db, tx.actor, tx.ctx, patient_id, cursor=cursor, limit=limit
         )
     return OtherMedicinePage(items=page.items, next=next_link(request, page.next_cursor))
+
+
+@router.post(
+    "/blood-pressure-readings",
+    response_model=BloodPressureRead,
+    status_code=201,
+    responses={**ERRORS, **REPLAY},
+    summary="Record a blood pressure reading",
+    description="By the patient (at home) or the care team (in clinic). A reading at or "
+    "above the level the care team set for this patient (clinical facts) alerts them.",
+)
+def create_blood_pressure(
+    patient_id: uuid.UUID, body: BloodPressureCreate, request: Request, response: Response
+) -> BloodPressureRead:
+    with transaction(request) as tx:
+        item, created = service.create_blood_pressure(tx.db, tx.actor, tx.ctx, patient_id, body)
+    response.status_code = 201 if created else 200
+    return item
+
+
+@router.get("/blood-pressure-readings", response_model=BloodPressurePage, responses=ERRORS)
+def list_blood_pressures(
+    patient_id: uuid.UUID,
+    request: Request,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> BloodPressurePage:
+    with transaction(request) as tx:
+        page = service.list_blood_pressures(
+            tx.db, tx.actor, tx.ctx, patient_id, cursor=cursor, limit=limit
+        )
+    return BloodPressurePage(items=page.items, next=next_link(request, page.next_cursor))

@@ -17,7 +17,13 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from painpath.auth.models import User
-from painpath.care.models import CareEpisode, Notification, OtherMedicine, Patient
+from painpath.care.models import (
+    BloodPressureReading,
+    CareEpisode,
+    Notification,
+    OtherMedicine,
+    Patient,
+)
 from painpath.medication.models import (
     DoseChangeRequest,
     DoseEvent,
@@ -358,4 +364,20 @@ def current_other_medicines(
             (OtherMedicine.stopped_on.is_(None)) | (OtherMedicine.stopped_on > on),
         )
         .order_by(OtherMedicine.created_at, OtherMedicine.id)
+    ).all()
+
+
+def blood_pressure(db: Session, reading_id: uuid.UUID) -> BloodPressureReading | None:
+    return db.get(BloodPressureReading, reading_id)
+
+
+def blood_pressures(
+    db: Session, patient_id: uuid.UUID, *, after: Keyset | None, limit: int
+) -> Sequence[BloodPressureReading]:
+    query = select(BloodPressureReading).where(BloodPressureReading.patient_id == patient_id)
+    condition = _after(BloodPressureReading, after)
+    if condition is not None:
+        query = query.where(condition)
+    return db.scalars(
+        query.order_by(BloodPressureReading.created_at, BloodPressureReading.id).limit(limit)
     ).all()

@@ -369,3 +369,36 @@ class OtherMedicineRead(BaseModel):
 class OtherMedicinePage(BaseModel):
     items: list[OtherMedicineRead]
     next: str | None
+
+
+class BloodPressureCreate(BaseModel):
+    """One blood pressure reading (at home or in clinic)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    measured_at: datetime = Field(description="when it was measured (with a time zone)")
+    systolic: int = Field(ge=50, le=300, description="mmHg")
+    diastolic: int = Field(ge=30, le=200, description="mmHg")
+    pulse: int | None = Field(default=None, ge=20, le=250, description="beats a minute")
+
+
+class BloodPressureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    measured_at: datetime
+    systolic: int
+    diastolic: int
+    pulse: int | None
+    created_at: datetime
+    above_alert_level: bool = Field(
+        default=False,
+        description="at or above the level the care team set: they have been alerted",
+    )
+
+
+class BloodPressurePage(BaseModel):
+    items: list[BloodPressureRead]
+    next: str | None

@@ -37,7 +37,7 @@ from painpath.alerts.service import (
 )
 from painpath.auth.domain import Actor
 from painpath.auth.service import require_recent_reauth
-from painpath.care.models import Notification, OtherMedicine, Patient
+from painpath.care.models import BloodPressureReading, Notification, OtherMedicine, Patient
 from painpath.care.service import (
     authorize_patient,
     patient_today,
@@ -94,6 +94,8 @@ from painpath.medication.models import (
 from painpath.medication.schemas import (
     AdherenceRead,
     AdviceRead,
+    BloodPressureCreate,
+    BloodPressureRead,
     DoseChangeDecision,
     DoseChangeRead,
     DoseChangeRequestCreate,
@@ -125,6 +127,7 @@ EVERYONE = frozenset({"patient", "clinician"})
 PRESCRIPTION = "prescription"
 DOSE_EVENT = "dose-event"
 SIDE_EFFECT = "side-effect-report"
+BLOOD_PRESSURE = "blood-pressure"
 TAPER = "taper-plan"
 REQUEST = "dose-change-request"
 OTHER = "other-medicine"
@@ -1962,6 +1965,116 @@ def list_other_medicines(
         resource_type=OTHER,
         action="list",
         reason=f"{len(items)} other medicines",
+    )
+    return Page(items=items, next_cursor=_next_keyset(rows, limit))
+
+
+# =================================================================== blood pressure
+#
+# Readings the patient takes at home or the care team takes in clinic. A reading at or
+# above the level the care team set for this patient alerts them at once (the rule and
+# its sources: alerts.domain.BLOOD_PRESSURE); PainPath has no level of its own.
+
+
+def _bp_read(item: BloodPressureReading, patient: Patient) -> BloodPressureRead:
+    above = (
+        patient.bp_alert_systolic is not None and item.systolic >= patient.bp_alert_systolic
+    ) or (patient.bp_alert_diastolic is not None and item.diastolic >= patient.bp_alert_diastolic)
+    return BloodPressureRead.model_validate(item).model_copy(update={"above_alert_level": above})
+
+
+def create_blood_pressure(
+    db: Session, actor: Actor, ctx: Ctx, patient_id: uuid.UUID, data: BloodPressureCreate
+) -> tuple[BloodPressureRead, bool]:
+    """Record a blood pressure reading (the patient or their care team); a retry is
+    stored once. At or above the care team's level for this patient, the care team is
+    alerted in the same transaction."""
+    patient = authorize_patient(
+        db,
+        actor,
+        patient_id,
+        ctx,
+        resource_type=BLOOD_PRESSURE,
+        action="create",
+        writers=EVERYONE,
+    )
+    digest = body_hash(data.model_dump(mode="json"))
+    existing = repository.blood_pressure(db, data.id)
+    if existing is not None and is_replay(existing, patient.id, digest):
+        return _bp_read(existing, patient), False
+    if data.systolic <= data.diastolic:
+        raise InvalidInput(
+            "the systolic (upper) number must be higher than the diastolic (lower) one: "
+            "check the two numbers are the right way round",
+            field="systolic",
+        )
+    if data.measured_at.tzinfo is None:
+        raise InvalidInput(
+            "give the time with its time zone, e.g. 2026-12-04T08:30:00Z", field="measured_at"
+        )
+    if data.measured_at > ctx.now + timedelta(minutes=5):
+        raise InvalidInput(
+            "the reading is in the future: check the date and time", field="measured_at"
+        )
+    item = BloodPressureReading(
+        id=data.id,
+        patient_id=patient.id,
+        measured_at=data.measured_at,
+        systolic=data.systolic,
+        diastolic=data.diastolic,
+        pulse=data.pulse,
+        body_hash=digest,
+        created_by=actor.user_id,
+        created_at=ctx.now,
+    )
+    db.add(item)
+    db.flush()
+    cause = alerts_domain.blood_pressure_cause(
+        str(item.id),
+        item.systolic,
+        item.diastolic,
+        item.measured_at.astimezone(ZoneInfo(patient.timezone)).date(),
+        patient.bp_alert_systolic,
+        patient.bp_alert_diastolic,
+    )
+    if cause is not None:
+        raise_cause(db, patient.id, cause, ctx.now)
+    read = _bp_read(item, patient)
+    record_access(
+        db,
+        actor,
+        patient,
+        ctx,
+        resource_type=BLOOD_PRESSURE,
+        action="create",
+        resource_id=str(item.id),
+    )
+    return read, True
+
+
+def list_blood_pressures(
+    db: Session,
+    actor: Actor,
+    ctx: Ctx,
+    patient_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> Page[BloodPressureRead]:
+    patient = authorize_patient(
+        db, actor, patient_id, ctx, resource_type=BLOOD_PRESSURE, action="list"
+    )
+    check_limit(limit)
+    rows = repository.blood_pressures(db, patient.id, after=_keyset(cursor), limit=limit + 1)
+    items = [_bp_read(r, patient) for r in rows[:limit]]
+    record_access(
+        db,
+        actor,
+        patient,
+        ctx,
+        resource_type=BLOOD_PRESSURE,
+        action="list",
+        reason=f"{len(items)} readings",
     )
     return Page(items=items, next_cursor=_next_keyset(rows, limit))
 

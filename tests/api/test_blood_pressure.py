@@ -108,3 +108,41 @@ def test_a_reading_that_cannot_be_right_is_refused_with_what_to_fix(
         assert any(field in e["field"] for e in bad.json()["errors"]), bad.json()
         assert words in bad.text
     assert client.get(url(cast), headers=patient).json()["items"] == []
+
+
+def test_the_patient_records_a_reading_on_the_medicine_page(
+    client: TestClient, cast: Cast, session_factory: sessionmaker[Session]
+) -> None:
+    patient = login(client, cast.patient_a)
+    gp = login(client, cast.gp)
+    page = client.get("/medicine", headers=patient)
+    assert page.status_code == 200 and "Upper number (systolic, mmHg)" in page.text
+    bad = client.post(
+        "/medicine/blood-pressure",
+        data={"id": str(uuid.uuid4()), "systolic": "abc", "diastolic": "", "pulse": "70"},
+        headers=patient,
+    )
+    assert bad.status_code == 422
+    assert "Enter the upper number (systolic) as a whole number from 50 to 300" in bad.text
+    assert "Enter the lower number (diastolic)" in bad.text and 'value="abc"' in bad.text
+    saved = client.post(
+        "/medicine/blood-pressure",
+        data={"id": str(uuid.uuid4()), "systolic": "128", "diastolic": "84", "pulse": ""},
+        headers=patient,
+    )
+    assert saved.status_code == 200 and "Thank you: your reading is saved" in saved.text
+    set_levels(client, cast, gp, 140, 90)
+    high = client.post(
+        "/medicine/blood-pressure",
+        data={"id": str(uuid.uuid4()), "systolic": "146", "diastolic": "88", "pulse": "77"},
+        headers=patient,
+    )
+    assert "higher than the level your care team set" in high.text
+    assert "Your care team has been told" in high.text
+    assert len(alerts(session_factory, cast)) == 1
+    readings = client.get(url(cast), headers=patient).json()["items"]
+    assert [(r["systolic"], r["pulse"]) for r in readings] == [(128, None), (146, 77)]
+    shown = client.get(f"/patients/{cast.patient_a.patient_id}/medicine", headers=gp)
+    assert "Alert level for this patient: systolic 140 / diastolic 90 mmHg" in shown.text
+    assert "<td>146/88</td><td>77</td><td>yes</td>" in shown.text
+    assert "<td>128/84</td><td></td><td>no</td>" in shown.text

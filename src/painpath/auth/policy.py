@@ -223,6 +223,7 @@ POLICY: Final[tuple[Rule, ...]] = (
     rule("GET", "/therapies", PATIENT_PAGE, phi=True),
     rule("POST", "/therapies", patients_only("404"), phi=True),
     rule("GET", "/medicine", PATIENT_PAGE, phi=True),
+    rule("POST", "/medicine/blood-pressure", PATIENT_PAGE, phi=True),
     rule("POST", "/medicine/doses", PATIENT_PAGE, phi=True),
     rule("POST", "/medicine/requests", PATIENT_PAGE, phi=True),
     rule("POST", "/medicine/side-effects", PATIENT_PAGE, phi=True),

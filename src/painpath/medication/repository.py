@@ -381,3 +381,16 @@ def blood_pressures(
     return db.scalars(
         query.order_by(BloodPressureReading.created_at, BloodPressureReading.id).limit(limit)
     ).all()
+
+
+def latest_blood_pressures(
+    db: Session, patient_id: uuid.UUID, limit: int
+) -> list[BloodPressureReading]:
+    """The latest ``limit`` readings by when they were measured, oldest first."""
+    rows = db.scalars(
+        select(BloodPressureReading)
+        .where(BloodPressureReading.patient_id == patient_id)
+        .order_by(BloodPressureReading.measured_at.desc(), BloodPressureReading.id)
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))

@@ -128,6 +128,7 @@ PRESCRIPTION = "prescription"
 DOSE_EVENT = "dose-event"
 SIDE_EFFECT = "side-effect-report"
 BLOOD_PRESSURE = "blood-pressure"
+BP_ROWS_SHOWN = 20  # the clinician's medicine page: the latest readings
 TAPER = "taper-plan"
 REQUEST = "dose-change-request"
 OTHER = "other-medicine"
@@ -2180,6 +2181,10 @@ def clinician_medicine_page(
         ],
         "other_medicines": others,
         "adherence": adherence(db, patient.id, window_end - timedelta(days=27), window_end),
+        "blood_pressures": [
+            _bp_read(r, patient)
+            for r in repository.latest_blood_pressures(db, patient.id, BP_ROWS_SHOWN)
+        ],
     }
 
 

@@ -26,6 +26,7 @@ from painpath.kit.web import register_nav, render, transaction
 from painpath.medication import service
 from painpath.medication.domain.schedule import format_mg
 from painpath.medication.schemas import (
+    BloodPressureCreate,
     DoseChangeDecision,
     DoseChangeRequestCreate,
     DoseEventCreate,
@@ -153,7 +154,7 @@ def _patient_page(request: Request, csrf_token: str | None = None, **extra: Any)
         context = service.patient_medicine_page(tx.db, tx.actor, tx.ctx, tx.actor.patient_id)
         context.update(
             {
-                "form_ids": {k: uuid.uuid4() for k in ("report", "request", "stopped")},
+                "form_ids": {k: uuid.uuid4() for k in ("report", "request", "stopped", "bp")},
                 "dose_form_ids": {d["prescription_id"]: uuid.uuid4() for d in context["doses"]},
                 "severities": SEVERITY_LABELS,
                 "symptom_options": sorted(
@@ -278,6 +279,54 @@ def report_side_effect(
     result = {"kind": "side-effect", "report": report} if report else None
     return _patient_page(
         request, csrf_token, result=result, errors=errors or [], values={} if report else values
+    )
+
+
+BP_FIELDS = {
+    "systolic": ("the upper number (systolic)", 50, 300),
+    "diastolic": ("the lower number (diastolic)", 30, 200),
+    "pulse": ("your pulse", 20, 250),
+}
+
+
+@router.post("/medicine/blood-pressure")
+def record_blood_pressure(
+    request: Request,
+    id: FormText = "",
+    systolic: FormText = "",
+    diastolic: FormText = "",
+    pulse: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    values = {"systolic": systolic[:10], "diastolic": diastolic[:10], "pulse": pulse[:10]}
+
+    def act(tx: Any) -> Any:
+        numbers: dict[str, int | None] = {}
+        problems: list[Problem] = []
+        for field, (what, low, high) in BP_FIELDS.items():
+            text = values[field].strip()
+            number = int(text) if text.isdigit() else None
+            if (text or field != "pulse") and (number is None or not low <= number <= high):
+                problems.append(
+                    Problem(field, f"Enter {what} as a whole number from {low} to {high}")
+                )
+            numbers[field] = number
+        if problems:
+            raise FormError(problems)
+        data = BloodPressureCreate(
+            id=_uuid(id),
+            measured_at=tx.now,
+            systolic=numbers["systolic"] or 0,
+            diastolic=numbers["diastolic"] or 0,
+            pulse=numbers["pulse"],
+        )
+        reading, _ = service.create_blood_pressure(tx.db, tx.actor, tx.ctx, _patient_id(tx), data)
+        return reading
+
+    reading, errors = _attempt(request, csrf_token, act)
+    result = {"kind": "blood-pressure", "reading": reading} if reading else None
+    return _patient_page(
+        request, csrf_token, result=result, errors=errors or [], values={} if reading else values
     )
 
 

@@ -154,6 +154,39 @@ def test_clinicians_see_only_what_applies_to_them(app_client: TestClient, cast: 
     assert saved.status_code == 303
     body = app_client.get(URL, headers=headers).json()
     assert (body["in_app"], body["email"], body["notice_time"]) == (False, True, "08:15")
+    assert body["timezone"] is None
+
+
+def test_a_clinician_sets_their_own_time_zone_a_patient_cannot(
+    app_client: TestClient, cast: Cast
+) -> None:
+    gp = login(app_client, cast.gp)
+    page = app_client.get("/settings/reminders", headers=gp)
+    assert 'id="timezone"' in page.text
+    bad = app_client.post(
+        "/settings/reminders",
+        data={"notice_time": "09:00", "timezone": "Mars/Olympus", "version": "0"},
+        headers=gp,
+    )
+    assert bad.status_code == 422 and "unknown time zone &#39;Mars/Olympus&#39;" in bad.text
+    assert 'value="Mars/Olympus"' in bad.text
+    saved = app_client.post(
+        "/settings/reminders",
+        data={"notice_time": "09:00", "timezone": "America/New_York", "version": "0"},
+        headers=gp,
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert app_client.get(URL, headers=gp).json()["timezone"] == "America/New_York"
+    patient = login(app_client, cast.patient_a)
+    assert 'id="timezone"' not in app_client.get("/settings/reminders", headers=patient).text
+    tag = app_client.get(URL, headers=patient).headers["etag"]
+    refused = app_client.put(
+        URL, json={"timezone": "Asia/Tokyo"}, headers={**patient, "If-Match": tag}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "timezone"
+    assert "time zone on your record" in refused.text
 
 
 def _email_row(factory: sessionmaker[Session], user_id: uuid.UUID, token: str) -> None:

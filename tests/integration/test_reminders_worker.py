@@ -571,3 +571,31 @@ def test_the_in_process_worker_reminds_in_the_background_and_stops(
     finally:
         engine.dispose()
         drop_database(token)
+
+
+def test_a_clinician_is_reminded_at_their_own_local_time(
+    migrated_db: Database, session_factory: sessionmaker[Session], smtp: Smtp
+) -> None:
+    """The patient is in London; the GP works from New York and set that zone: the GP's
+    on-the-day follow-up reminder comes at 09:00 New York time (13:00 UTC in June), the
+    patient's at 09:00 London time (08:00 UTC)."""
+    settings = smtp.settings(migrated_db.url)
+    day = date(2026, 6, 10)
+    with session_factory() as db:
+        patient = person(db, Role.PATIENT, "Zoe Zone")
+        gp = person(db, Role.CLINICIAN, "Dr Abroad")
+        in_care_team(db, patient, gp)
+        follow_up(db, patient, day)
+        set_preferences(db, gp, timezone="America/New_York")
+        db.commit()
+    run_day(session_factory, settings, datetime(2026, 6, 10, 0, 0, tzinfo=UTC), 15, 30)
+    with session_factory() as db:
+        staff = sent_rows(db, user_id=gp.user_id, kind=domain.FOLLOW_UP_DAY)
+        own = sent_rows(db, user_id=patient.user_id, kind=domain.FOLLOW_UP_DAY)
+        assert {(r.timezone, r.local_time) for r in staff} == {
+            ("America/New_York", "2026-06-10T09:00")
+        }
+        assert {r.intended_at for r in staff} == {datetime(2026, 6, 10, 13, 0, tzinfo=UTC)}
+        assert {(r.timezone, r.intended_at) for r in own} == {
+            ("Europe/London", datetime(2026, 6, 10, 8, 0, tzinfo=UTC))
+        }

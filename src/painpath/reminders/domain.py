@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from painpath.alerts.domain import FOLLOW_UP_GRACE_DAYS
 from painpath.kit.errors import InvalidInput, Problem
@@ -149,9 +149,19 @@ class Preferences:
     diary_time: time = DEFAULT_DIARY_TIME
     notice_time: time = DEFAULT_NOTICE_TIME
     kinds_off: frozenset[str] = field(default_factory=frozenset)
+    timezone: str | None = None  # a clinician's own zone (None: the default)
 
 
 DEFAULTS = Preferences()
+
+
+def is_time_zone(name: str) -> bool:
+    """An IANA time zone name the system knows (Europe/London, America/New_York...)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return "/" in name or name == "UTC"
 
 
 def build_preferences(
@@ -164,6 +174,7 @@ def build_preferences(
     diary_time: str,
     notice_time: str,
     kinds_off: Iterable[str],
+    timezone: str | None = None,
 ) -> Preferences:
     """Check and build preferences from their stored or submitted form; every problem
     names its field."""
@@ -206,6 +217,15 @@ def build_preferences(
                 f"(not {', '.join(unknown)})",
             )
         )
+    zone = (timezone or "").strip() or None
+    if zone is not None and not is_time_zone(zone):
+        problems.append(
+            Problem(
+                "timezone",
+                f"unknown time zone {zone[:64]!r}: use a name such as Europe/London or "
+                "America/New_York, or leave it empty for the default",
+            )
+        )
     if problems or diary is None or notice is None:
         raise InvalidInput("the reminder settings are not valid", problems)
     return Preferences(
@@ -217,6 +237,7 @@ def build_preferences(
         diary_time=diary,
         notice_time=notice,
         kinds_off=off,
+        timezone=zone,
     )
 
 

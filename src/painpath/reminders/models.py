@@ -40,6 +40,9 @@ class ReminderPreference(Base):
     diary_time: Mapped[str] = mapped_column(String(5), default="19:00")
     notice_time: Mapped[str] = mapped_column(String(5), default="09:00")
     kinds_off: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    # A clinician's own zone for their reminders (None: the service default); patients'
+    # reminders follow the zone on their record.
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
     email_stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -38,6 +38,12 @@ class ReminderPreferencesUpdate(BaseModel):
         description="when questionnaire, appointment and dose-change reminders come",
     )
     kinds_off: list[SwitchableKind] = Field(default_factory=list, max_length=3)
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="clinicians: the time zone for your reminders, e.g. Europe/London "
+        "(null: the service's default). Patients' reminders follow the zone on their record.",
+    )
 
 
 class ReminderPreferencesRead(BaseModel):
@@ -50,5 +56,6 @@ class ReminderPreferencesRead(BaseModel):
     notice_time: str
     kinds_off: list[str]
     switchable_kinds: list[str]
+    timezone: str | None
     is_default: bool = Field(description="true until the person saves their own choices")
     version: int

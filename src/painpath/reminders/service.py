@@ -55,6 +55,7 @@ def preferences_of(row: ReminderPreference | None) -> Preferences:
             diary_time=row.diary_time,
             notice_time=row.notice_time,
             kinds_off=list(row.kinds_off or []),
+            timezone=row.timezone,
         )
     except InvalidInput:
         log.warning("stored reminder preferences could not be read; using the defaults")
@@ -72,6 +73,7 @@ def _read(row: ReminderPreference | None) -> ReminderPreferencesRead:
         diary_time=domain.hhmm(prefs.diary_time),
         notice_time=domain.hhmm(prefs.notice_time),
         kinds_off=sorted(prefs.kinds_off),
+        timezone=prefs.timezone,
         switchable_kinds=list(domain.SWITCHABLE_KINDS),
         is_default=row is None,
         version=row.version if row else 0,
@@ -109,6 +111,11 @@ def update_preferences(
     """Replace the signed-in person's reminder choices (If-Match: the ETag read last)."""
     row = repository.preference(db, actor.user_id)
     check_if_match(if_match, actor.user_id, row.version if row else 0)
+    if actor.is_patient and (data.timezone or "").strip():
+        raise InvalidInput(
+            "your reminders follow the time zone on your record: ask your care team to change it",
+            field="timezone",
+        )
     prefs = domain.build_preferences(**data.model_dump())
     values: dict[str, Any] = {
         "in_app": prefs.in_app,
@@ -119,6 +126,7 @@ def update_preferences(
         "diary_time": domain.hhmm(prefs.diary_time),
         "notice_time": domain.hhmm(prefs.notice_time),
         "kinds_off": sorted(prefs.kinds_off),
+        "timezone": prefs.timezone,
         "updated_at": ctx.now,
     }
     if row is None:
@@ -419,7 +427,6 @@ def plan_patient(
     if patient is None:
         return Planned(0, 0)
     tz = _zone(patient.timezone, default_timezone)
-    staff_tz = _zone(default_timezone, "Europe/London")
     since = now - domain.LOOKBACK
     today = now.astimezone(tz).date()
     team = repository.care_team_users(db, patient.id)
@@ -482,6 +489,7 @@ def plan_patient(
         ]
         for _clinician, staff in team:
             prefs = preferences_of(stored.get(staff.id))
+            staff_tz = _zone(prefs.timezone or default_timezone, "Europe/London")
             dues = []
             for follow_up in follow_ups:
                 dues += domain.follow_up_reminders(

@@ -38,6 +38,7 @@ FIELD_LABELS = {
     "diary_time": "Diary time",
     "notice_time": "Time for other reminders",
     "kinds_off": "What to remind me about",
+    "timezone": "Your time zone",
     "form": "Settings",
 }
 ANCHORS = {
@@ -58,6 +59,7 @@ def _form_of(prefs: ReminderPreferencesRead) -> dict[str, Any]:
         "diary_time": prefs.diary_time,
         "notice_time": prefs.notice_time,
         "kinds_on": [k for k in prefs.switchable_kinds if k not in prefs.kinds_off],
+        "timezone": prefs.timezone or "",
         "version": prefs.version,
     }
 
@@ -127,6 +129,7 @@ def settings_submit(
     remind_dose: Text = "",
     remind_diary: Text = "",
     remind_questionnaire: Text = "",
+    timezone: Text = "",
     version: Text = "0",
     csrf_token: Csrf = "",
 ) -> Response:
@@ -144,6 +147,7 @@ def settings_submit(
         "diary_time": diary_time.strip() or current.diary_time,
         "notice_time": notice_time.strip() or current.notice_time,
         "kinds_on": [k for k, v in on.items() if v == "yes"],
+        "timezone": "" if is_patient else timezone.strip()[:64],
         "version": version,
     }
     if is_patient:
@@ -164,6 +168,7 @@ def settings_submit(
                 "diary_time": form["diary_time"],
                 "notice_time": form["notice_time"],
                 "kinds_off": kinds_off,
+                "timezone": form["timezone"] or None,
             }
         )
     except ValidationError as exc:

@@ -10,6 +10,9 @@ once cannot both win (a compare-and-set on the counter). Existing rows start at 
 recorded blood pressure raises an alert for the care team; set per patient by the care
 team (the clinical reference gives no number), empty for none.
 
+``reminder_preferences.timezone``: a clinician's own time zone for their reminders
+(follow-up appointments, escalations); empty means the service's default zone.
+
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-04 14:20:00
@@ -35,9 +38,13 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("bp_alert_systolic", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("bp_alert_diastolic", sa.Integer(), nullable=True))
+    with op.batch_alter_table("reminder_preferences") as batch:
+        batch.add_column(sa.Column("timezone", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reminder_preferences") as batch:
+        batch.drop_column("timezone")
     with op.batch_alter_table("patients") as batch:
         batch.drop_column("bp_alert_diastolic")
         batch.drop_column("bp_alert_systolic")

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 10.0
+    # Optional: a PEM file of the certificate authorities to trust for the mail server's
+    # TLS certificate (a private relay); the system's own are used when it is not set.
+    smtp_ca_file: Path | None = None
     # The web address put in emails' links (default: http://PAINPATH_HOST:PAINPATH_PORT).
     smtp_link_base: str | None = None
     # Cookies carry the Secure flag everywhere except plain-HTTP local development.

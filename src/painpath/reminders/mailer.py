@@ -72,6 +72,12 @@ class SmtpSession:
         self.settings = settings
         self.smtp: smtplib.SMTP | None = None
 
+    def _tls(self) -> ssl.SSLContext:
+        """Certificates are always verified (host name too): against the system's
+        authorities, or those in PAINPATH_SMTP_CA_FILE."""
+        ca = self.settings.smtp_ca_file
+        return ssl.create_default_context(cafile=str(ca) if ca else None)
+
     def __enter__(self) -> Self:
         s = self.settings
         if not s.smtp_host:
@@ -82,13 +88,13 @@ class SmtpSession:
                     s.smtp_host,
                     s.smtp_port,
                     timeout=s.smtp_timeout_seconds,
-                    context=ssl.create_default_context(),
+                    context=self._tls(),
                 )
             else:
                 self.smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
             self.smtp.ehlo()
             if s.smtp_starttls and not s.smtp_ssl:
-                self.smtp.starttls(context=ssl.create_default_context())
+                self.smtp.starttls(context=self._tls())
                 self.smtp.ehlo()
             if s.smtp_username:
                 password = s.smtp_password.get_secret_value() if s.smtp_password else ""

@@ -168,3 +168,50 @@ def test_therapy_sessions_are_idempotent_too(client: TestClient, cast: Cast) -> 
         path, json={**body, "id": str(uuid.uuid4()), "kind": "homeopathy"}, headers=headers
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "kind"
+
+
+def test_todays_entry_is_changed_on_the_diary_page_earlier_days_are_not(
+    client: TestClient, cast: Cast
+) -> None:
+    headers = login(client, cast.patient_a)
+    made = client.post(
+        url(cast),
+        json={"id": str(uuid.uuid4()), "date": today().isoformat(), "pain": 6, "notes": "<b>x"},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    page = client.get("/diary", headers=headers)
+    assert "You have filled in today" in page.text and 'href="/diary?edit=today"' in page.text
+    form = client.get("/diary", params={"edit": "today"}, headers=headers)
+    assert "Change today's entry" in form.text and 'action="/diary/today"' in form.text
+    assert f'value="{made.json()["id"]}"' in form.text and "&lt;b&gt;x" in form.text
+    bad = client.post(
+        "/diary/today",
+        data={"entry_id": made.json()["id"], "pain": "11", "notes": "worse"},
+        headers=headers,
+    )
+    assert bad.status_code == 422 and "Average pain: enter a whole number from 0 to 10" in bad.text
+    assert 'value="worse"' in bad.text or ">worse</textarea>" in bad.text
+    done = client.post(
+        "/diary/today",
+        data={"entry_id": made.json()["id"], "pain": "4", "mood": "7", "notes": ""},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/diary?saved=1"
+    (entry,) = client.get(url(cast), headers=headers).json()["items"]
+    assert (entry["pain"], entry["mood"], entry["notes"]) == (4, 7, None)
+    # a late entry for yesterday cannot be changed this way
+    late = client.post(
+        url(cast),
+        json={
+            "id": str(uuid.uuid4()),
+            "date": (today() - timedelta(days=1)).isoformat(),
+            "pain": 5,
+        },
+        headers=headers,
+    ).json()
+    refused = client.post(
+        "/diary/today", data={"entry_id": late["id"], "pain": "2"}, headers=headers
+    )
+    assert refused.status_code == 422 and "only today" in refused.text

@@ -15,8 +15,13 @@ from painpath.care.repository import visible_patient
 from painpath.care.service import patient_today
 from painpath.diary import service
 from painpath.diary.domain import BACKFILL_DAYS
-from painpath.diary.schemas import THERAPY_KINDS, DiaryEntryCreate, TherapySessionCreate
-from painpath.kit.errors import Conflict, InvalidInput
+from painpath.diary.schemas import (
+    THERAPY_KINDS,
+    DiaryEntryCreate,
+    DiaryEntryUpdate,
+    TherapySessionCreate,
+)
+from painpath.kit.errors import Conflict, InvalidInput, NotFound
 from painpath.kit.web import register_nav, render, transaction
 
 router = APIRouter(include_in_schema=False)
@@ -53,6 +58,16 @@ FIELD_LABELS = {
 }
 
 
+RANGES = {
+    "pain": (0, 10),
+    "worst_pain": (0, 10),
+    "sleep_interference": (0, 10),
+    "mood": (0, 10),
+    "activity_minutes": (0, 1440),
+}
+RANGE_ERRORS = frozenset({"less_than_equal", "greater_than_equal", "int_parsing", "int_type"})
+
+
 def _optional_int(value: str) -> int | str | None:
     value = value.strip()
     if not value:
@@ -71,6 +86,9 @@ def _validation_errors(exc: ValidationError) -> dict[str, str]:
         ctx = err.get("ctx") or {}
         if "ge" in ctx and "le" in ctx:
             out[field] = f"{label}: enter a whole number from {ctx['ge']} to {ctx['le']}"
+        elif field in RANGES and err["type"] in RANGE_ERRORS:
+            low, high = RANGES[field]
+            out[field] = f"{label}: enter a whole number from {low} to {high}"
         elif err["type"] == "missing":
             out[field] = f"{label}: this is needed"
         else:
@@ -98,10 +116,12 @@ def _diary_context(tx: Any, form: dict[str, str], errors: dict[str, str]) -> dic
         for d in range(1, BACKFILL_DAYS + 1)
         if today - timedelta(days=d) not in done
     ]
+    today_entry = next((e for e in entries if e.date == today), None)
     return {
         "today": today,
         "entries": entries,
         "done_today": today in done,
+        "today_entry": today_entry,
         "missing": missing,
         "form": form,
         "errors": errors,
@@ -109,13 +129,102 @@ def _diary_context(tx: Any, form: dict[str, str], errors: dict[str, str]) -> dic
     }
 
 
+def _form_of_entry(entry: Any) -> dict[str, str]:
+    """Today's entry as the edit form's values."""
+
+    def text(value: Any) -> str:
+        return "" if value is None else str(value)
+
+    return {
+        "editing": "1",
+        "entry_id": str(entry.id),
+        "pain": text(entry.pain),
+        "worst_pain": text(entry.worst_pain),
+        "sleep_interference": text(entry.sleep_interference),
+        "activity_minutes": text(entry.activity_minutes),
+        "mood": text(entry.mood),
+        "notes": text(entry.notes),
+    }
+
+
 @router.get("/diary")
-def diary_page(request: Request, day: str | None = None) -> Response:
+def diary_page(request: Request, day: str | None = None, edit: str = "") -> Response:
     with transaction(request) as tx:
         if not tx.actor.is_patient:
             return RedirectResponse("/", status_code=303)
         form = {"date": day} if day else {}
-        return render(request, "diary/diary.html", _diary_context(tx, form, {}), actor=tx.actor)
+        context = _diary_context(tx, form, {})
+        if edit == "today" and context["today_entry"] is not None:
+            context["form"] = _form_of_entry(context["today_entry"])
+        return render(request, "diary/diary.html", context, actor=tx.actor)
+
+
+@router.post("/diary/today")
+def diary_change_today(
+    request: Request,
+    pain: Field = "",
+    worst_pain: Field = "",
+    sleep_interference: Field = "",
+    activity_minutes: Field = "",
+    mood: Field = "",
+    notes: Field = "",
+    entry_id: Annotated[str, Form(max_length=40)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Change today's entry (the diary is editable for the same day only)."""
+    form = {
+        "editing": "1",
+        "entry_id": entry_id,
+        "pain": pain,
+        "worst_pain": worst_pain,
+        "sleep_interference": sleep_interference,
+        "activity_minutes": activity_minutes,
+        "mood": mood,
+        "notes": notes,
+    }
+    errors: dict[str, str] = {}
+    try:
+        target = uuid.UUID(entry_id)
+        data = DiaryEntryUpdate.model_validate(
+            {
+                "pain": _optional_int(pain),
+                "worst_pain": _optional_int(worst_pain),
+                "sleep_interference": _optional_int(sleep_interference),
+                "activity_minutes": _optional_int(activity_minutes),
+                "mood": _optional_int(mood),
+                "notes": notes.strip() or None,
+            }
+        )
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError too
+        errors = (
+            _validation_errors(exc)
+            if isinstance(exc, ValidationError)
+            else {"form": "The page is out of date: open the diary again."}
+        )
+    if not errors:
+        try:
+            with transaction(request, csrf_token=csrf_token) as tx:
+                if not tx.actor.is_patient:
+                    return RedirectResponse("/", status_code=303)
+                service.update_diary_entry(
+                    tx.db, tx.actor, tx.ctx, tx.actor.patient_id, target, data
+                )
+            return RedirectResponse("/diary?saved=1", status_code=303)
+        except (InvalidInput, NotFound) as exc:
+            if isinstance(exc, InvalidInput) and exc.problems:
+                errors = {p.field: p.message for p in exc.problems}
+            else:
+                errors = {"form": exc.message}
+    with transaction(request, csrf_token=csrf_token) as tx:
+        if not tx.actor.is_patient:
+            return RedirectResponse("/", status_code=303)
+        return render(
+            request,
+            "diary/diary.html",
+            _diary_context(tx, form, errors),
+            actor=tx.actor,
+            status_code=422,
+        )
 
 
 @router.post("/diary")

@@ -28,6 +28,7 @@ from painpath.care.models import (
     Clinician,
     Consent,
     Invitation,
+    Notification,
     Patient,
 )
 from painpath.care.service import authorize_patient, patient_today, record_access
@@ -224,7 +225,35 @@ def withdraw_consent(db: Session, actor: Actor, ctx: Ctx, consent_id: uuid.UUID)
             request_id=ctx.request_id,
             now=ctx.now,
         )
+        _tell_the_care_team(db, consent.patient_id, ctx)
     return consent
+
+
+def _tell_the_care_team(db: Session, patient_id: uuid.UUID, ctx: Ctx) -> None:
+    """An in-app message to each clinician of the care team (shown on the caseload)."""
+    patient = db.get(Patient, patient_id)
+    name = patient.name if patient is not None else "A patient"
+    members = db.execute(
+        select(Clinician.user_id)
+        .join(CareTeamMember, CareTeamMember.clinician_id == Clinician.id)
+        .where(CareTeamMember.patient_id == patient_id, CareTeamMember.removed_at.is_(None))
+    ).all()
+    for (user_id,) in members:
+        db.add(
+            Notification(
+                id=uuid.uuid4(),
+                user_id=user_id,
+                patient_id=patient_id,
+                kind="consent-withdrawn",
+                title="A patient withdrew their consent",
+                body=f"{name} withdrew their consent to PainPath keeping and sharing what "
+                "they record. PainPath has stopped their reminders. Please talk to them "
+                "about how they want their care to continue.",
+                link=f"/patients/{patient_id}",
+                created_at=ctx.now,
+            )
+        )
+    db.flush()
 
 
 @dataclass(frozen=True)

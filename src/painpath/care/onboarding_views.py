@@ -17,6 +17,7 @@ from painpath.kit.errors import Conflict, InvalidInput, NotFound
 from painpath.kit.web import (
     ANON_CSRF_COOKIE,
     app_state,
+    register_nav,
     render,
     set_session_cookie,
     transaction,
@@ -24,6 +25,8 @@ from painpath.kit.web import (
 from painpath.questionnaires.domain import load_instruments
 
 router = APIRouter(include_in_schema=False)
+
+register_nav("patient", "My account", "/account", 92)
 
 Text = Annotated[str, Form(max_length=400)]
 Csrf = Annotated[str, Form(max_length=100)]

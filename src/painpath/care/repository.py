@@ -39,6 +39,7 @@ from painpath.care.models import (
     CareTeamMember,
     ClinicalNote,
     Clinician,
+    Consent,
     FollowUp,
     Patient,
     Referral,
@@ -712,3 +713,10 @@ def replace_clinical_facts(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def has_withdrawn_consent(db: Session, patient_id: uuid.UUID) -> bool:
+    """True when the patient withdrew their consent and has not given it again (a
+    patient with no consent on record, e.g. from an import, has not withdrawn)."""
+    rows = db.scalars(select(Consent.withdrawn_at).where(Consent.patient_id == patient_id)).all()
+    return bool(rows) and all(at is not None for at in rows)

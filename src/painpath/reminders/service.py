@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from painpath.audit import service as audit
 from painpath.auth.domain import Actor
 from painpath.care.models import Notification, Patient
+from painpath.care.repository import has_withdrawn_consent
 from painpath.kit.errors import InvalidInput, NotFound, PainPathError, PreconditionFailed
 from painpath.kit.records import Ctx, check_if_match, etag
 from painpath.medication.domain.knowledge import MedicineKnowledge, load_knowledge
@@ -433,6 +434,8 @@ def plan_patient(
     patient_user = repository.user(db, patient.user_id) if patient.user_id else None
     if patient_user is not None and not patient_user.is_active:
         patient_user = None
+    if patient_user is not None and has_withdrawn_consent(db, patient.id):
+        patient_user = None  # no more reminders to someone who withdrew their consent
     people = [u.id for _, u in team] + ([patient_user.id] if patient_user else [])
     stored = repository.preferences(db, people)
     follow_ups = [

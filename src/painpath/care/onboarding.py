@@ -320,6 +320,42 @@ def red_flag_screen(
     return RedFlagResult(positive="red-flag" in result.flags, advice=advice)
 
 
+def red_flag_screen_passed(db: Session, patient_id: uuid.UUID | None) -> bool:
+    """The safety questions come first (clinical/reference.md §2.5): True once the
+    patient's latest red-flag screen was answered with no red flag."""
+    if patient_id is None:
+        return False
+    latest = db.scalars(
+        select(QuestionnaireResponse)
+        .where(
+            QuestionnaireResponse.patient_id == patient_id,
+            QuestionnaireResponse.instrument == "redflags",
+        )
+        .order_by(QuestionnaireResponse.completed_at.desc())
+        .limit(1)
+    ).first()
+    return latest is not None and "red-flag" not in (latest.flags or [])
+
+
+def may_record_episode(db: Session, actor: Actor, ctx: Ctx) -> bool:
+    """For the joining pages: whether the patient may record their episode now (a clear
+    red-flag screen first); a refusal is audited."""
+    if red_flag_screen_passed(db, actor.patient_id):
+        return True
+    audit.record(
+        db,
+        actor,
+        action="create",
+        resource_type="care-episode",
+        patient_id=actor.patient_id,
+        outcome="denied",
+        request_id=ctx.request_id,
+        now=ctx.now,
+        reason="the red-flag screen is not answered or not clear",
+    )
+    return False
+
+
 def record_episode(
     db: Session,
     actor: Actor,
@@ -340,6 +376,12 @@ def record_episode(
         action="create",
         writers=frozenset({"patient", "clinician"}),
     )
+    if actor.is_patient and not red_flag_screen_passed(db, patient.id):
+        raise InvalidInput(
+            "answer the safety questions first; if any answer was yes, follow the advice "
+            "you were given and your care team will be in touch",
+            field="red_flags",
+        )
     problems = []
     if condition not in CONDITIONS:
         problems.append(Problem("condition", "choose chronic low back pain, sciatica or both"))

@@ -229,6 +229,8 @@ def episode_form(request: Request) -> Response:
     with transaction(request) as tx:
         if not tx.actor.is_patient:
             return RedirectResponse("/", status_code=303)
+        if not onboarding.red_flag_screen_passed(tx.db, tx.actor.patient_id):
+            return RedirectResponse("/onboarding", status_code=303)  # safety questions first
         return render(request, "onboarding/episode.html", _episode_context({}, {}), actor=tx.actor)
 
 
@@ -256,6 +258,8 @@ async def episode_submit(request: Request) -> Response:
         with transaction(request, csrf_token=csrf) as tx:
             if not tx.actor.is_patient:
                 return RedirectResponse("/", status_code=303)
+            if not onboarding.may_record_episode(tx.db, tx.actor, tx.ctx):
+                return RedirectResponse("/onboarding", status_code=303)
             episode = onboarding.record_episode(
                 tx.db,
                 tx.actor,

@@ -1,4 +1,5 @@
-"""Withdrawing consent: the patient finds it under My account, it is recorded once, the
+"""Joining and consent: the red-flag screen comes first (enforced by the server), and
+withdrawing consent: the patient finds it under My account, it is recorded once, the
 care team is told on their caseload, and PainPath stops reminding the patient."""
 
 from __future__ import annotations
@@ -71,3 +72,26 @@ def test_a_patient_with_no_consent_on_record_has_not_withdrawn(
     assert cast.patient_b.patient_id
     with session_factory() as db:
         assert not has_withdrawn_consent(db, cast.patient_b.patient_id)
+
+
+def test_the_episode_waits_for_a_clear_red_flag_screen(client: TestClient, cast: Cast) -> None:
+    """clinical/reference.md §2.5: the safety questions come first, and a yes stops the
+    flow; the server enforces it, whatever page the patient opens or posts to."""
+    patient = login(client, cast.patient_a)
+    first = client.get("/onboarding/episode", headers=patient, follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/onboarding"
+    episode = {"condition": "sciatica", "onset_date": "2026-01-10", "pain_sites": "left leg"}
+    skipped = client.post(
+        "/onboarding/episode", data=episode, headers=patient, follow_redirects=False
+    )
+    assert skipped.status_code == 303 and skipped.headers["location"] == "/onboarding"
+    answers = {f"q{n}": "0" for n in range(1, 21)}
+    stop = client.post("/onboarding", data={**answers, "q1": "1"}, headers=patient)
+    assert stop.status_code == 200 and "999" in stop.text
+    still = client.get("/onboarding/episode", headers=patient, follow_redirects=False)
+    assert still.status_code == 303
+    clear = client.post("/onboarding", data=answers, headers=patient, follow_redirects=False)
+    assert clear.status_code == 303 and clear.headers["location"] == "/onboarding/episode"
+    assert client.get("/onboarding/episode", headers=patient).status_code == 200
+    saved = client.post("/onboarding/episode", data=episode, headers=patient)
+    assert saved.status_code == 200, saved.text

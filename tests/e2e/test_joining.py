@@ -38,6 +38,22 @@ def join(patient: Page, checker: Axe, link: str, email: str) -> None:
     expect(patient.get_by_role("heading", level=1)).to_have_text("First, some safety questions")
 
 
+def join_and_record_episode(
+    patient: Page, checker: Axe, link: str, email: str, condition: str, onset: str, site: str
+) -> None:
+    """Join, answer no to every safety question, and record the episode."""
+    join(patient, checker, link, email)
+    for fieldset in patient.locator("fieldset").all():
+        fieldset.get_by_label("No", exact=True).check()
+    patient.get_by_role("button", name="Continue").click()
+    checker.check()
+    patient.get_by_label(condition, exact=True).check()
+    patient.get_by_label("When did this pain start?").fill(onset)
+    patient.get_by_label(site).check()
+    patient.get_by_role("button", name="Save").click()
+    checker.check()
+
+
 def test_a_new_patient_joins_and_records_their_episode(
     page: Page, axe: Axe, server: Server, browser: Browser
 ) -> None:

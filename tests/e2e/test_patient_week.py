@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Axe, Server
-from tests.e2e.test_joining import invite, join
+from tests.e2e.test_joining import invite, join_and_record_episode
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
@@ -33,16 +33,9 @@ def test_a_new_patients_first_week(
 
     me = browser.new_page(viewport=VIEWPORTS[screen])  # type: ignore[arg-type]
     check = Axe(me)
-    join(me, check, link, email)
-    for fieldset in me.locator("fieldset").all():
-        fieldset.get_by_label("No").check()
-    me.get_by_role("button", name="Continue").click()
-    check.check()
-    me.get_by_label("Chronic low back pain", exact=True).check()
-    me.get_by_label("When did this pain start?").fill("2025-11-03")
-    me.get_by_label("Lower back").check()
-    me.get_by_role("button", name="Save").click()
-    check.check()
+    join_and_record_episode(
+        me, check, link, email, "Chronic low back pain", "2025-11-03", "Lower back"
+    )
 
     # The GP prescribes the default titration (30 mg for a week, then 60 mg).
     page.goto(server.base_url + "/caseload")

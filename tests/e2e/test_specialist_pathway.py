@@ -13,7 +13,7 @@ import uuid
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Axe, Server
-from tests.e2e.test_joining import invite, join
+from tests.e2e.test_joining import invite, join_and_record_episode
 from tests.e2e.test_sign_in import sign_in
 
 
@@ -28,16 +28,7 @@ def test_refer_prescribe_alert_acknowledge_review_and_taper(
     link = invite(page, axe, server, name, email)
     patient = browser.new_page(viewport={"width": 390, "height": 844})
     on_phone = Axe(patient)
-    join(patient, on_phone, link, email)
-    for fieldset in patient.locator("fieldset").all():
-        fieldset.get_by_label("No", exact=True).check()
-    patient.get_by_role("button", name="Continue").click()
-    on_phone.check()
-    patient.get_by_label("Sciatica", exact=True).check()
-    patient.get_by_label("When did this pain start?").fill("2026-03-02")
-    patient.get_by_label("Left leg").check()
-    patient.get_by_role("button", name="Save").click()
-    on_phone.check()
+    join_and_record_episode(patient, on_phone, link, email, "Sciatica", "2026-03-02", "Left leg")
 
     # The GP refers the new patient to the specialist from the record.
     page.goto(server.base_url + "/caseload")

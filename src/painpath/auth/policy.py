@@ -219,7 +219,7 @@ POLICY: Final[tuple[Rule, ...]] = (
         phi=True,
     ),
     rule("GET", "/diary", PATIENT_PAGE, phi=True),
-    rule("POST", "/diary", patients_only("404"), phi=True),
+    rule("POST", "/diary", PATIENT_PAGE, phi=True),
     rule("POST", "/diary/today", PATIENT_PAGE, phi=True),
     rule("GET", "/therapies", PATIENT_PAGE, phi=True),
     rule("POST", "/therapies", patients_only("404"), phi=True),

@@ -129,6 +129,32 @@ def _diary_context(tx: Any, form: dict[str, str], errors: dict[str, str]) -> dic
     }
 
 
+ENTRY_NUMBERS = ("pain", "worst_pain", "sleep_interference", "activity_minutes", "mood")
+
+
+def _entry_values(form: dict[str, str]) -> dict[str, Any]:
+    """The diary form's answers as the entry's fields (numbers checked by the schema)."""
+    values: dict[str, Any] = {name: _optional_int(form[name]) for name in ENTRY_NUMBERS}
+    values["notes"] = form["notes"].strip() or None
+    return values
+
+
+def _diary_again(
+    request: Request, csrf_token: str, form: dict[str, str], errors: dict[str, str]
+) -> Response:
+    """The diary page again with what was typed and what to fix."""
+    with transaction(request, csrf_token=csrf_token) as tx:
+        if not tx.actor.is_patient:
+            return RedirectResponse("/", status_code=303)
+        return render(
+            request,
+            "diary/diary.html",
+            _diary_context(tx, form, errors),
+            actor=tx.actor,
+            status_code=422,
+        )
+
+
 def _form_of_entry(entry: Any) -> dict[str, str]:
     """Today's entry as the edit form's values."""
 
@@ -185,16 +211,7 @@ def diary_change_today(
     errors: dict[str, str] = {}
     try:
         target = uuid.UUID(entry_id)
-        data = DiaryEntryUpdate.model_validate(
-            {
-                "pain": _optional_int(pain),
-                "worst_pain": _optional_int(worst_pain),
-                "sleep_interference": _optional_int(sleep_interference),
-                "activity_minutes": _optional_int(activity_minutes),
-                "mood": _optional_int(mood),
-                "notes": notes.strip() or None,
-            }
-        )
+        data = DiaryEntryUpdate.model_validate(_entry_values(form))
     except ValueError as exc:  # pydantic's ValidationError is a ValueError too
         errors = (
             _validation_errors(exc)
@@ -215,16 +232,7 @@ def diary_change_today(
                 errors = {p.field: p.message for p in exc.problems}
             else:
                 errors = {"form": exc.message}
-    with transaction(request, csrf_token=csrf_token) as tx:
-        if not tx.actor.is_patient:
-            return RedirectResponse("/", status_code=303)
-        return render(
-            request,
-            "diary/diary.html",
-            _diary_context(tx, form, errors),
-            actor=tx.actor,
-            status_code=422,
-        )
+    return _diary_again(request, csrf_token, form, errors)
 
 
 @router.post("/diary")
@@ -255,12 +263,7 @@ def diary_submit(
             {
                 "id": entry_id or str(uuid.uuid4()),
                 "date": entry_date or None,
-                "pain": _optional_int(pain),
-                "worst_pain": _optional_int(worst_pain),
-                "sleep_interference": _optional_int(sleep_interference),
-                "activity_minutes": _optional_int(activity_minutes),
-                "mood": _optional_int(mood),
-                "notes": notes.strip() or None,
+                **_entry_values(form),
             }
         )
     except ValidationError as exc:
@@ -277,14 +280,7 @@ def diary_submit(
                 errors = {p.field: p.message for p in exc.problems}
             else:
                 errors = {"date": exc.message}
-    with transaction(request, csrf_token=csrf_token) as tx:
-        return render(
-            request,
-            "diary/diary.html",
-            _diary_context(tx, form, errors),
-            actor=tx.actor,
-            status_code=422,
-        )
+    return _diary_again(request, csrf_token, form, errors)
 
 
 @router.get("/therapies")

@@ -228,3 +228,17 @@ def test_each_reached_review_point_carries_its_own_result(
     cheap = course_result(db, patient.patient_id, rx, TODAY)
     assert [p["result"] for p in cheap["review_points"]] == [None, None, None]
     assert [p["reached"] for p in cheap["review_points"]] == [True, True, False]
+
+
+def test_a_review_point_long_past_is_left_to_the_clinicians_review(
+    db: Session, people: tuple[Person, Person]
+) -> None:
+    """The 8-week point was 20 days ago and the 12-week one is still ahead: the worker does
+    not judge a point more than 14 days old, so nothing is raised now."""
+    patient, gp = people
+    assert patient.patient_id
+    start = TODAY - timedelta(days=7 + 56 + 20)
+    rx = seed(db, patient, gp, start=start, before=6, after=6)
+    assert check_review_point(db, patient.patient_id, rx, TODAY, now=NOW) is None
+    on_time = start + timedelta(days=7 + 56 + 3)
+    assert check_review_point(db, patient.patient_id, rx, on_time, now=NOW) is not None

@@ -252,8 +252,9 @@ def claim_alert_version(db: Session, alert_id: uuid.UUID, expected: int) -> bool
 
 def patients_with_active_courses_started_between(
     db: Session, first: date, last: date
-) -> Sequence[uuid.UUID]:
-    """Patients with an active course whose first dose step falls between the dates."""
+) -> Sequence[Patient]:
+    """Patients with an active course whose first dose step falls between the dates (one
+    query for all of them)."""
     started = func.min(DoseStep.start)
     courses = (
         select(Prescription.patient_id)
@@ -261,6 +262,5 @@ def patients_with_active_courses_started_between(
         .where(Prescription.status == "active")
         .group_by(Prescription.id, Prescription.patient_id)
         .having(started >= first, started <= last)
-        .subquery()
     )
-    return db.scalars(select(courses.c.patient_id).distinct()).all()
+    return db.scalars(select(Patient).where(Patient.id.in_(courses)).order_by(Patient.id)).all()

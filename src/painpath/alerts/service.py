@@ -39,6 +39,11 @@ LOOKBACK_DAYS = 30
 REVIEW_POINT_WEEKS = 8
 
 
+def alert_for_cause(db: Session, patient_id: uuid.UUID, cause_key: str) -> Alert | None:
+    """The alert already raised for this cause, if any (one alert per cause)."""
+    return repository.by_cause(db, patient_id, cause_key)
+
+
 def raise_alert(
     db: Session,
     *,
@@ -273,10 +278,8 @@ def evaluate_scheduled_rules(db: Session, now: datetime) -> int:
                 raised += 1
     # Non-response at the 8- and 12-week review points of the courses old enough to have one.
     first, last = now.date() - REVIEW_LOOKBACK, now.date() - REVIEW_EARLIEST
-    for pid in repository.patients_with_active_courses_started_between(db, first, last):
-        patient = repository.patient(db, pid)
-        if patient is not None:
-            raised += len(_non_response(db, patient, _local_today(patient.timezone, now), now))
+    for patient in repository.patients_with_active_courses_started_between(db, first, last):
+        raised += len(_non_response(db, patient, _local_today(patient.timezone, now), now))
     return raised
 
 

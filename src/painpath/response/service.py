@@ -43,7 +43,10 @@ a true reduction of 30% or more is put in the alert's summary but is not the tri
 an observed reduction below 30% already means it is below one half, and a trigger on a
 low probability alone would stay silent for noisy diaries that clearly did not
 respond. ``insufficient-data`` raises nothing here (the diary area's reminders deal
-with a missing diary). The alert is raised once per prescription and review point.
+with a missing diary). The alert is raised once per prescription and review point; a
+point that already has its alert is not analysed again, and the worker judges a point
+only in the 14 days after it (design choice: later, the clinician's review decides, with
+the result at each review point in front of them).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from painpath.alerts.models import Alert
-from painpath.alerts.service import raise_alert
+from painpath.alerts.service import alert_for_cause, raise_alert
 from painpath.auth.domain import Actor
 from painpath.care.models import Patient
 from painpath.care.service import (
@@ -98,6 +101,7 @@ MY_DATA_CHART = "my-data-chart"
 CO_INTERVENTION_GAP_DAYS = 28  # a new run of sessions of one kind after a longer gap
 BASELINE_SCORE_LOOKBACK_DAYS = 90  # a baseline questionnaire at most 90 days before start
 REVIEW_ALERT_WEEKS = (8, 12)  # review points that can raise the non-response alert
+REVIEW_JUDGE_DAYS = 14  # the worker judges a review point in the 14 days after it
 NON_RESPONSE = frozenset({Category.MINIMAL, Category.WORSE})
 NON_RESPONSE_SOURCE = (
     "IMMPACT (Dworkin 2008, J Pain 9:105-121; clinical/reference.md §3.1): a reduction "
@@ -970,6 +974,12 @@ def check_review_point(
     if not passed:
         return None
     weeks, due = passed[-1]
+    cause_key = f"non-response:{prescription.id}:{weeks}w"
+    already = alert_for_cause(db, patient.id, cause_key)
+    if already is not None:
+        return already  # judged once: no need to analyse the course again
+    if today > due + timedelta(days=REVIEW_JUDGE_DAYS):
+        return None  # long past: judged at the clinician's review, not by the worker
     window_from = _review_window_from(inputs, due)
     result = _analyse(inputs, today, window_from, due)
     if (
@@ -992,7 +1002,7 @@ def check_review_point(
         db,
         patient_id=patient.id,
         rule="non-response",
-        cause_key=f"non-response:{prescription.id}:{weeks}w",
+        cause_key=cause_key,
         urgency="routine",
         summary=summary,
         source=NON_RESPONSE_SOURCE,

@@ -231,6 +231,20 @@ def stopped_on_own_cause(report_id: str, reported_on: date) -> Cause:
     )
 
 
+def blood_pressure_levels_reached(
+    systolic: int, diastolic: int, alert_systolic: int | None, alert_diastolic: int | None
+) -> list[str]:
+    """Which of the care team's levels the reading reaches, in words (empty: none)."""
+    return [
+        f"{name} {value} at or above {level}"
+        for name, value, level in (
+            ("systolic", systolic, alert_systolic),
+            ("diastolic", diastolic, alert_diastolic),
+        )
+        if level is not None and value >= level
+    ]
+
+
 def blood_pressure_cause(
     reading_id: str,
     systolic: int,
@@ -241,14 +255,7 @@ def blood_pressure_cause(
 ) -> Cause | None:
     """A reading at or above either level the care team set for this patient; None when
     it is below both, or when no level is set (PainPath has no level of its own)."""
-    high = [
-        f"{name} {value} at or above {level}"
-        for name, value, level in (
-            ("systolic", systolic, alert_systolic),
-            ("diastolic", diastolic, alert_diastolic),
-        )
-        if level is not None and value >= level
-    ]
+    high = blood_pressure_levels_reached(systolic, diastolic, alert_systolic, alert_diastolic)
     if not high:
         return None
     return _cause(

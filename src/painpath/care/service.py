@@ -76,7 +76,7 @@ from painpath.kit.errors import (
     Problem,
 )
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
-from painpath.kit.records import Ctx, body_hash, check_if_match, etag, is_replay
+from painpath.kit.records import Ctx, body_hash, check_if_match, etag, is_replay, stale_record
 from painpath.medication.models import Prescription
 
 NOT_FOUND = "no such patient"
@@ -1239,6 +1239,7 @@ def caseload(
         _deny(db, actor, ctx, action="list", resource_type=CASELOAD, reason="not a clinician")
         raise Forbidden("only clinicians have a caseload")
     page = max(page, 1)
+    name = name.strip()[:100]
     today = ctx.now.astimezone(ZoneInfo("Europe/London")).date()
     rows, total = repository.caseload(
         db,
@@ -1247,7 +1248,7 @@ def caseload(
         attention_only=attention_only,
         offset=(page - 1) * per_page,
         limit=per_page,
-        name=name.strip()[:100] or None,
+        name=name or None,
     )
     ids = [r.patient.id for r in rows]
     zones = {r.patient.id: r.patient.timezone for r in rows}
@@ -1312,7 +1313,7 @@ def caseload(
         reason=f"page {page}: {len(entries)} patients",
     )
     pages = max(1, -(-total // per_page))
-    return Caseload(entries, total, page, pages, attention_only, name.strip()[:100])
+    return Caseload(entries, total, page, pages, attention_only, name)
 
 
 # ------------------------------------------------------------------- patient record
@@ -1693,10 +1694,7 @@ def update_clinical_facts(
     new = data.model_dump()
     new["conditions"] = list(dict.fromkeys(c.strip() for c in new["conditions"] if c.strip()))
     if not repository.replace_clinical_facts(db, patient.id, patient.facts_version, new):
-        raise PreconditionFailed(
-            "the record was changed by someone else since you read it: reload it, check the "
-            "change and try again"
-        )
+        raise stale_record()
     db.refresh(patient)
     changed = [name for name in FACT_FIELDS if old[name] != new[name]]
     record_access(

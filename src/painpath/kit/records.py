@@ -68,10 +68,16 @@ def check_if_match(if_match: str | None, record_id: uuid.UUID, version: int) -> 
         )
     sent = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
     if "*" not in sent and etag(record_id, version) not in sent:
-        raise PreconditionFailed(
-            "the record was changed by someone else since you read it: reload it, check the "
-            "change and try again"
-        )
+        raise stale_record()
+
+
+def stale_record() -> PreconditionFailed:
+    """The error for a change that lost to a newer one (a stale ETag or a lost
+    compare-and-set)."""
+    return PreconditionFailed(
+        "the record was changed by someone else since you read it: reload it, check the "
+        "change and try again"
+    )
 
 
 def require(record: Any, message: str) -> Any:

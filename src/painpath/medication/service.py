@@ -1978,9 +1978,11 @@ def list_other_medicines(
 
 
 def _bp_read(item: BloodPressureReading, patient: Patient) -> BloodPressureRead:
-    above = (
-        patient.bp_alert_systolic is not None and item.systolic >= patient.bp_alert_systolic
-    ) or (patient.bp_alert_diastolic is not None and item.diastolic >= patient.bp_alert_diastolic)
+    above = bool(
+        alerts_domain.blood_pressure_levels_reached(
+            item.systolic, item.diastolic, patient.bp_alert_systolic, patient.bp_alert_diastolic
+        )
+    )
     return BloodPressureRead.model_validate(item).model_copy(update={"above_alert_level": above})
 
 

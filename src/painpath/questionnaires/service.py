@@ -26,9 +26,9 @@ from painpath.alerts.service import raise_causes
 from painpath.auth.domain import Actor
 from painpath.care.models import CarePlan, Patient
 from painpath.care.service import authorize_patient, patient_today, record_access
-from painpath.kit.errors import InvalidInput, NotFound, PreconditionFailed
+from painpath.kit.errors import InvalidInput, NotFound
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
-from painpath.kit.records import Ctx, body_hash, check_if_match, etag, is_replay
+from painpath.kit.records import Ctx, body_hash, check_if_match, etag, is_replay, stale_record
 from painpath.questionnaires import repository
 from painpath.questionnaires.domain import (
     DEFAULT_SCHEDULE,
@@ -417,16 +417,10 @@ def update_schedule(
                 db.add(plan)
                 db.flush()
         except IntegrityError as exc:
-            raise PreconditionFailed(
-                "the record was changed by someone else since you read it: reload it, check "
-                "the change and try again"
-            ) from exc
+            raise stale_record() from exc
     else:
         if not repository.claim_care_plan_version(db, plan.id, plan.version):
-            raise PreconditionFailed(
-                "the record was changed by someone else since you read it: reload it, check "
-                "the change and try again"
-            )
+            raise stale_record()
         db.refresh(plan)
         plan.settings = {**(plan.settings or {}), "questionnaires": raw}
         plan.updated_at = ctx.now

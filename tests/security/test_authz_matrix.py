@@ -218,19 +218,7 @@ def test_every_phi_call_writes_exactly_one_audit_event(observations: Observation
 
 # Calls known not to write exactly one audit event: (method, path) -> owner and reason.
 AUDIT_GAPS: dict[tuple[str, str], str] = {
-    ("GET", "/patients/{patient_id}/review"): "care: the review page writes 2 events",
-    ("GET", "/account"): "care (onboarding_views): the account page shows consents, unaudited",
-    ("POST", "/account/consents/{consent_id}/withdraw"): "care: a refused withdrawal is not "
-    "audited",
-    ("GET", "/onboarding"): "care (onboarding_views): not audited",
-    ("GET", "/onboarding/episode"): "care (onboarding_views): not audited",
-    ("GET", "/api/v1/referrals"): "care: the referral inbox (patient names) is not audited",
-    ("GET", "/referrals"): "care: the referral inbox page is not audited",
-    ("POST", "/today/dose"): "care/medication: recording a dose from /today writes no audit event",
-    ("POST", "/today/advice/{notification_id}/read"): "care: not audited",
     ("GET", "/api/v1/caseload/outcomes.csv"): "interop: writes 2 events per export",
-    ("GET", "/questionnaires/results/{response_id}"): "questionnaires: a refused read is not "
-    "audited",
 }
 
 

@@ -202,16 +202,37 @@ def accept_invitation(
 def consents(db: Session, actor: Actor, ctx: Ctx) -> list[Consent]:
     if actor.patient_id is None:
         raise Forbidden("only patients have consents")
-    return list(
+    items = list(
         db.scalars(
             select(Consent).where(Consent.patient_id == actor.patient_id).order_by(Consent.given_at)
         )
     )
+    audit.record(
+        db,
+        actor,
+        action="read",
+        resource_type="consent",
+        patient_id=actor.patient_id,
+        request_id=ctx.request_id,
+        now=ctx.now,
+    )
+    return items
 
 
 def withdraw_consent(db: Session, actor: Actor, ctx: Ctx, consent_id: uuid.UUID) -> Consent:
     consent = db.get(Consent, consent_id)
     if consent is None or consent.patient_id != actor.patient_id:
+        audit.record(
+            db,
+            actor,
+            action="withdraw-consent",
+            resource_type="consent",
+            resource_id=str(consent_id),
+            outcome="denied",
+            request_id=ctx.request_id,
+            now=ctx.now,
+            reason="not the patient's own consent, or no such consent",
+        )
         raise NotFound("no such consent")
     if consent.withdrawn_at is None:
         consent.withdrawn_at = ctx.now

@@ -674,18 +674,17 @@ def list_referrals(
         if len(rows) > limit
         else None
     )
-    for item in items:
-        audit.record(
-            db,
-            actor,
-            action="read",
-            resource_type=REFERRAL,
-            resource_id=str(item.id),
-            patient_id=item.patient_id,
-            request_id=ctx.request_id,
-            now=ctx.now,
-            reason="referral inbox",
-        )
+    # One event for the inbox, like the caseload's list: naming each patient would make
+    # the number of events depend on how many referrals are waiting.
+    audit.record(
+        db,
+        actor,
+        action="list",
+        resource_type=REFERRAL,
+        request_id=ctx.request_id,
+        now=ctx.now,
+        reason=f"referral inbox: {len(items)} referrals",
+    )
     return Page(items=items, next_cursor=nxt)
 
 

@@ -145,7 +145,10 @@ def today_dose(
                 prescription_id=uuid.UUID(prescription_id),
             )
         except (ValueError, ValidationError):
-            return RedirectResponse("/today", status_code=303)
+            raise InvalidInput(
+                "Choose taken, missed or late for one of your medicines on the Today page.",
+                field="status",
+            ) from None
         event, _ = medication_service.create_dose_event(
             tx.db, tx.actor, tx.ctx, tx.actor.patient_id, data
         )
@@ -325,9 +328,9 @@ def _review_page(
     if record.current is not None:
         from painpath.response import service as response_service
 
-        try:
-            result = response_service.analyze_course(
-                tx.db, tx.actor, tx.ctx, patient_id, record.current.id
+        try:  # the record's read above authorised and audited the page
+            result = response_service.course_result(
+                tx.db, patient_id, record.current.id, record.today
             )
         except (NotFound, InvalidInput):
             result = None

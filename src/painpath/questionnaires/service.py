@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from painpath.alerts.domain import questionnaire_causes
 from painpath.alerts.service import raise_causes
+from painpath.audit import service as audit
 from painpath.auth.domain import Actor
 from painpath.care.models import CarePlan, Patient
 from painpath.care.service import authorize_patient, patient_today, record_access
@@ -178,6 +179,18 @@ def get_response(
     )
     row = repository.patient_response(db, patient.id, response_id)
     if row is None:
+        audit.record(
+            db,
+            actor,
+            action="read",
+            resource_type=RESPONSE,
+            resource_id=str(response_id),
+            patient_id=patient.id,
+            outcome="denied",
+            request_id=ctx.request_id,
+            now=ctx.now,
+            reason="no such questionnaire response",
+        )
         raise NotFound("no such questionnaire response")
     record_access(
         db, actor, patient, ctx, resource_type=RESPONSE, action="read", resource_id=str(row.id)

@@ -307,12 +307,28 @@ def test_cookies_are_secure_when_configured(
     with TestClient(app, base_url="https://testserver") as secure:
         response = _login(secure, cast.patient_a.email, PASSWORD)
         cookies = response.headers.get_list("set-cookie")
-        session = next(c for c in cookies if c.startswith("painpath_session="))
+        # __Host-: the browser keeps them only from this host over HTTPS, with Path=/
+        assert not [c for c in cookies if c.startswith("painpath_")], cookies
+        session = next(c for c in cookies if c.startswith("__Host-painpath_session="))
         assert "Secure" in session and "HttpOnly" in session and "SameSite=lax" in session
-        device = next(c for c in cookies if c.startswith("painpath_device="))
-        assert "Secure" in device and "SameSite=strict" in device
+        assert "Path=/" in session and "Domain" not in session
+        device = next(c for c in cookies if c.startswith("__Host-painpath_device="))
+        assert "Secure" in device and "SameSite=strict" in device and "Path=/" in device
         hsts = response.headers["strict-transport-security"]
         assert hsts.startswith("max-age=31536000") and "includeSubDomains" in hsts
+        token = session.split(";")[0].split("=", 1)[1]
+        secure.cookies.clear()
+        accept = {"accept": "application/json"}
+        secure.cookies.set("__Host-painpath_session", token)
+        assert secure.get("/api/v1/me", headers=accept).status_code == 200
+        secure.cookies.clear()
+        secure.cookies.set("painpath_session", token)  # the bare name is not read
+        assert secure.get("/api/v1/me", headers=accept).status_code == 401
+        secure.cookies.clear()
+        signin = secure.get("/", headers={"accept": "text/html"})
+        csrf = [c for c in signin.headers.get_list("set-cookie") if "csrf" in c]
+        assert csrf and all(c.startswith("__Host-painpath_csrf=") for c in csrf), csrf
+        assert all("Path=/" in c and "Secure" in c for c in csrf)
 
 
 # ----------------------------------------------------------------- step-up

@@ -32,7 +32,9 @@ from painpath.kit.web import (
     SESSION_COOKIE,
     app_state,
     bearer_or_cookie,
+    clear_cookie,
     client_address,
+    read_cookie,
     set_device_cookie,
     set_session_cookie,
     transaction,
@@ -63,7 +65,7 @@ def login(body: LoginRequest, request: Request, response: Response) -> LoginResp
             now=tx.now,
             request_id=tx.request_id,
             address=client_address(request),
-            device_token=request.cookies.get(DEVICE_COOKIE),
+            device_token=read_cookie(request, DEVICE_COOKIE),
             previous_token=previous,
             throttles=app_state(request).throttles,
         )
@@ -77,7 +79,7 @@ def logout(request: Request) -> Response:
     with transaction(request) as tx:
         service.logout(tx.db, tx.actor, tx.now)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_cookie(request, response, SESSION_COOKIE)
     return response
 
 
@@ -122,7 +124,7 @@ def change_password(body: PasswordChange, request: Request) -> Response:
             address=client_address(request),
         )
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_cookie(request, response, SESSION_COOKIE)
     return response
 
 

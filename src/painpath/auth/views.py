@@ -24,7 +24,9 @@ from painpath.kit.web import (
     SESSION_COOKIE,
     app_state,
     bearer_or_cookie,
+    clear_cookie,
     client_address,
+    read_cookie,
     register_nav,
     render,
     set_device_cookie,
@@ -49,7 +51,7 @@ for _role in ("patient", "clinician", "admin"):
 
 
 def _anon_csrf_ok(request: Request, sent: str) -> bool:
-    expected = request.cookies.get(ANON_CSRF_COOKIE, "")
+    expected = read_cookie(request, ANON_CSRF_COOKIE) or ""
     return bool(expected) and secrets.compare_digest(expected, sent)
 
 
@@ -115,7 +117,7 @@ def login_form(
                 now=tx.now,
                 request_id=tx.request_id,
                 address=client_address(request),
-                device_token=request.cookies.get(DEVICE_COOKIE),
+                device_token=read_cookie(request, DEVICE_COOKIE),
                 previous_token=previous,
                 throttles=app_state(request).throttles,
             )
@@ -141,7 +143,7 @@ def login_form(
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, signed_in.token)
     set_device_cookie(request, response, signed_in.device_token)
-    response.delete_cookie(ANON_CSRF_COOKIE)
+    clear_cookie(request, response, ANON_CSRF_COOKIE)
     return response
 
 
@@ -155,7 +157,7 @@ def logout_form(request: Request, csrf_token: Csrf = "") -> Response:
     with transaction(request, csrf_token=csrf_token) as tx:
         service.logout(tx.db, tx.actor, tx.now)
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_cookie(request, response, SESSION_COOKIE)
     return response
 
 
@@ -247,8 +249,8 @@ def reset_submit(
         context["errors"] = _errors(exc)
         return render(request, "auth/reset_form.html", context, status_code=exc.status)
     response = RedirectResponse("/?done=reset", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(ANON_CSRF_COOKIE)
+    clear_cookie(request, response, SESSION_COOKIE)
+    clear_cookie(request, response, ANON_CSRF_COOKIE)
     return response
 
 
@@ -297,7 +299,7 @@ def password_submit(
                 status_code=exc.status,
             )
     response = RedirectResponse("/?done=password", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_cookie(request, response, SESSION_COOKIE)
     return response
 
 

@@ -17,6 +17,8 @@ from painpath.kit.errors import Conflict, InvalidInput, NotFound
 from painpath.kit.web import (
     ANON_CSRF_COOKIE,
     app_state,
+    clear_cookie,
+    read_cookie,
     register_nav,
     render,
     set_session_cookie,
@@ -133,7 +135,7 @@ def join_submit(
     csrf_token: Csrf = "",
 ) -> Response:
 
-    expected = request.cookies.get(ANON_CSRF_COOKIE, "")
+    expected = read_cookie(request, ANON_CSRF_COOKIE) or ""
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return RedirectResponse(f"/join/{token}", status_code=303)
     try:
@@ -166,7 +168,7 @@ def join_submit(
         )
     response = RedirectResponse("/onboarding", status_code=303)
     set_session_cookie(request, response, signed_in.token)
-    response.delete_cookie(ANON_CSRF_COOKIE)
+    clear_cookie(request, response, ANON_CSRF_COOKIE)
     return response
 
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from painpath.interop import service
 from painpath.interop.schemas import EraseRequest, EraseResult
 from painpath.kit.routes import ERRORS
-from painpath.kit.web import SESSION_COOKIE, transaction
+from painpath.kit.web import SESSION_COOKIE, clear_cookie, transaction
 
 router = APIRouter(tags=["interop"])
 
@@ -105,5 +105,5 @@ def erase_me(body: EraseRequest, request: Request, response: Response) -> EraseR
         result = service.erase_my_account(
             tx.db, tx.actor, tx.ctx, confirm=body.confirm, settings=tx.settings
         )
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_cookie(request, response, SESSION_COOKIE)
     return EraseResult(**result)

@@ -96,12 +96,35 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def cookie_name(request: Request, base: str) -> str:
+    """The cookie's name: ``__Host-`` first when cookies are Secure (served over HTTPS).
+    A browser then keeps the cookie only if it came over HTTPS from this very host with
+    ``Path=/`` and no ``Domain``, so a sibling subdomain cannot plant or overwrite it.
+    Local development over plain HTTP uses the bare name (browsers refuse the prefix
+    without ``Secure``)."""
+    return f"__Host-{base}" if app_state(request).settings.secure_cookies else base
+
+
+def read_cookie(request: Request, base: str) -> str | None:
+    return request.cookies.get(cookie_name(request, base))
+
+
+def clear_cookie(request: Request, response: Response, base: str) -> None:
+    """Tell the browser to forget the cookie (with the attributes it was set with)."""
+    response.delete_cookie(
+        cookie_name(request, base),
+        path="/",
+        secure=app_state(request).settings.secure_cookies,
+        httponly=True,
+    )
+
+
 def bearer_or_cookie(request: Request) -> tuple[str | None, bool]:
     """(token, came from the cookie)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None, False
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = read_cookie(request, SESSION_COOKIE)
     return (cookie or None), True
 
 
@@ -203,24 +226,25 @@ def render(
         "current_path": request.url.path,
     }
     if actor is None:
-        anon = request.cookies.get(ANON_CSRF_COOKIE) or secrets.token_urlsafe(32)
+        anon = read_cookie(request, ANON_CSRF_COOKIE) or secrets.token_urlsafe(32)
         ctx["csrf_token"] = anon
     ctx.update(context or {})
     response = state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if actor is None:
         response.set_cookie(
-            ANON_CSRF_COOKIE,
+            cookie_name(request, ANON_CSRF_COOKIE),
             ctx["csrf_token"],
             httponly=True,
             samesite="strict",
             secure=state.settings.secure_cookies,
+            path="/",
         )
     return response
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(request, SESSION_COOKIE),
         token,
         httponly=True,
         samesite="lax",
@@ -233,7 +257,7 @@ def set_device_cookie(request: Request, response: Response, token: str | None) -
     if not token:
         return
     response.set_cookie(
-        DEVICE_COOKIE,
+        cookie_name(request, DEVICE_COOKIE),
         token,
         max_age=DEVICE_COOKIE_SECONDS,
         httponly=True,

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from painpath.kit.errors import InvalidInput, NotFound, PreconditionFailed
 from painpath.kit.records import etag
-from painpath.kit.web import ANON_CSRF_COOKIE, register_nav, render, transaction
+from painpath.kit.web import ANON_CSRF_COOKIE, read_cookie, register_nav, render, transaction
 from painpath.reminders import service
 from painpath.reminders.schemas import ReminderPreferencesRead, ReminderPreferencesUpdate
 
@@ -212,7 +212,7 @@ def unsubscribe_page(token: str, request: Request) -> Response:
 
 @router.post("/unsubscribe/{token}")
 def unsubscribe_submit(token: str, request: Request, csrf_token: Csrf = "") -> Response:
-    expected = request.cookies.get(ANON_CSRF_COOKIE, "")
+    expected = read_cookie(request, ANON_CSRF_COOKIE) or ""
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return RedirectResponse(f"/unsubscribe/{token}", status_code=303)
     try:

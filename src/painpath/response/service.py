@@ -31,6 +31,13 @@ the one in the clinical reference (RMDQ 5 points or 30%, Ostelo 2008; PEG 30%);
 PHQ-9 and GAD-7 have none there, so only the change is given. PGIC is the latest
 answer after the start.
 
+Many courses at a time
+----------------------
+:func:`course_results` gives the result of a whole caseload's courses (the outcomes
+export): it reads the same rows for a few hundred patients per statement, as columns,
+and builds each course's inputs and result with the same functions as
+:func:`course_result`, so the two cannot differ.
+
 Non-response at a review point
 ------------------------------
 :func:`check_review_point` looks at the latest planned review point (8 or 12 weeks
@@ -53,12 +60,12 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -76,8 +83,7 @@ from painpath.care.service import (
 from painpath.db import utcnow
 from painpath.kit.errors import InvalidInput, NotFound
 from painpath.kit.records import Ctx
-from painpath.medication.models import DoseStep, Prescription
-from painpath.questionnaires.models import QuestionnaireResponse
+from painpath.medication.models import Prescription
 from painpath.response import charts, repository
 from painpath.response.domain import (
     MINIMAL_IMPORTANT_CHANGES,
@@ -201,14 +207,67 @@ class CourseInputs:
     dose_changes: tuple[date, ...]
 
 
-def _target(steps: Sequence[DoseStep]) -> tuple[date, Decimal]:
+class _Step(Protocol):
+    """A dose step as the analysis reads it (a ``DoseStep`` or a row of its columns)."""
+
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def daily_dose_mg(self) -> Decimal: ...
+
+
+class _Course(Protocol):
+    """A prescription as the result shows it (a ``Prescription`` or a row of its columns)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def medicine(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def off_label(self) -> bool: ...
+
+    @property
+    def stopped_on(self) -> date | None: ...
+
+
+class _StepRow(NamedTuple):
+    start: date
+    daily_dose_mg: Decimal
+
+
+class _CourseRow(NamedTuple):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    medicine: str
+    status: str
+    off_label: bool
+    stopped_on: date | None
+
+
+class _Answer(NamedTuple):
+    """A questionnaire response as the other measures read it."""
+
+    instrument: str
+    day: date  # the patient's local date
+    total: Any
+    band: str | None
+    subscales: dict[str, Any] | None
+
+
+def _target(steps: Sequence[_Step]) -> tuple[date, Decimal]:
     """When the planned daily dose first reached its highest step, and that dose."""
     top = max(step.daily_dose_mg for step in steps)
     reached = min(step.start for step in steps if step.daily_dose_mg == top)
     return reached, top
 
 
-def _dose_changes(steps: Sequence[DoseStep]) -> list[date]:
+def _dose_changes(steps: Sequence[_Step]) -> list[date]:
     """Every date the planned daily dose changed after the start (titration steps,
     increases, reductions and taper steps); the domain reports those inside the
     assessment window, where the window mixes two doses."""
@@ -221,11 +280,11 @@ def _dose_changes(steps: Sequence[DoseStep]) -> list[date]:
     return changes
 
 
-def _course_end(prescription: Prescription, steps: Sequence[DoseStep]) -> date | None:
+def _course_end(stopped_on: date | None, steps: Sequence[_Step]) -> date | None:
     """The last day on the medicine, when the course has an end."""
     ends: list[date] = []
-    if prescription.stopped_on is not None:
-        ends.append(prescription.stopped_on)
+    if stopped_on is not None:
+        ends.append(stopped_on)
     start = steps[0].start
     zero = [s.start for s in steps if s.daily_dose_mg == 0 and s.start > start]
     if zero:
@@ -249,26 +308,83 @@ def _runs(days: Sequence[date]) -> list[date]:
 
 
 def _co_interventions(
-    db: Session, patient: Patient, baseline_first: date, upto: date
+    sessions: Iterable[tuple[str, date]],
+    medicines: Iterable[tuple[str, date, date | None]],
+    baseline_first: date,
+    upto: date,
 ) -> list[CoIntervention]:
+    """From the therapy sessions (kind, date) up to ``upto`` and the other pain
+    medicines (name, started on, stopped on), in the order of their start."""
     by_kind: dict[str, list[date]] = {}
-    for session in repository.therapy_sessions(db, patient.id, end=upto):
-        by_kind.setdefault(session.kind, []).append(session.date)
+    for kind, day in sessions:
+        by_kind.setdefault(kind, []).append(day)
     items = [
         CoIntervention(started=day, kind=kind)
         for kind, days in sorted(by_kind.items())
         for day in _runs(days)
     ]
-    for medicine in repository.pain_medicines(db, patient.id):
-        started = medicine.started_on
-        if started is None or started > upto:
+    for name, started, stopped in medicines:
+        if started > upto:
             continue
-        if medicine.stopped_on is not None and medicine.stopped_on < baseline_first:
+        if stopped is not None and stopped < baseline_first:
             continue
-        items.append(
-            CoIntervention(started=started, kind=f"another pain medicine ({medicine.name})")
-        )
+        items.append(CoIntervention(started=started, kind=f"another pain medicine ({name})"))
     return items
+
+
+@dataclass(frozen=True)
+class _Span:
+    """What a course's dose steps say: its start, target, end and the days to read."""
+
+    start: date
+    target_dose_reached: date
+    target_dose_mg: Decimal
+    end: date | None
+    upto: date
+    baseline_first: date
+    doses_since: datetime
+    dose_changes: tuple[date, ...]
+
+
+def _span(stopped_on: date | None, steps: Sequence[_Step], today: date) -> _Span:
+    start = steps[0].start
+    target, target_mg = _target(steps)
+    end = _course_end(stopped_on, steps)
+    return _Span(
+        start=start,
+        target_dose_reached=target,
+        target_dose_mg=target_mg,
+        end=end,
+        upto=min(today, end) if end is not None else today,
+        baseline_first=start - timedelta(days=BASELINE_DAYS),
+        doses_since=datetime.combine(start - timedelta(days=1), time(0), tzinfo=UTC),
+        dose_changes=tuple(_dose_changes(steps)),
+    )
+
+
+def _course_inputs(
+    span: _Span,
+    zone: ZoneInfo,
+    diary: Iterable[tuple[date, int]],
+    doses: Iterable[tuple[date | None, datetime]],
+    co_interventions: Sequence[CoIntervention],
+) -> CourseInputs:
+    """The inputs from the rows of the course's days: the diary from the baseline's
+    first day to ``span.upto``, the doses (scheduled for, taken at) taken since the day
+    before the start."""
+    return CourseInputs(
+        start=span.start,
+        target_dose_reached=span.target_dose_reached,
+        target_dose_mg=span.target_dose_mg,
+        end=span.end,
+        upto=span.upto,
+        diary=tuple(DiaryPoint(day, pain) for day, pain in diary),
+        doses_taken_on=frozenset(
+            scheduled or _local_date(taken_at, zone) for scheduled, taken_at in doses
+        ),
+        co_interventions=tuple(co_interventions),
+        dose_changes=span.dose_changes,
+    )
 
 
 def _inputs(
@@ -277,32 +393,19 @@ def _inputs(
     steps = list(repository.dose_steps(db, patient.id, prescription.id))
     if not steps:
         return None
-    start = steps[0].start
-    target, target_mg = _target(steps)
-    end = _course_end(prescription, steps)
-    upto = min(today, end) if end is not None else today
-    zone = ZoneInfo(patient.timezone)
-    baseline_first = start - timedelta(days=BASELINE_DAYS)
-    diary = tuple(
-        DiaryPoint(day, pain)
-        for day, pain in repository.diary_pain(db, patient.id, start=baseline_first, end=upto)
-    )
-    since = datetime.combine(start - timedelta(days=1), time(0), tzinfo=UTC)
-    doses = frozenset(
-        event.scheduled_for or _local_date(event.taken_at, zone)
-        for event in repository.taken_doses(db, patient.id, prescription.id, since=since)
-    )
-    return CourseInputs(
-        start=start,
-        target_dose_reached=target,
-        target_dose_mg=target_mg,
-        end=end,
-        upto=upto,
-        diary=diary,
-        doses_taken_on=doses,
-        co_interventions=tuple(_co_interventions(db, patient, baseline_first, upto)),
-        dose_changes=tuple(_dose_changes(steps)),
-    )
+    span = _span(prescription.stopped_on, steps, today)
+    diary = repository.diary_pain(db, patient.id, start=span.baseline_first, end=span.upto)
+    doses = repository.taken_doses(db, patient.id, prescription.id, since=span.doses_since)
+    sessions = [
+        (s.kind, s.date) for s in repository.therapy_sessions(db, patient.id, end=span.upto)
+    ]
+    medicines = [
+        (m.name, m.started_on, m.stopped_on)
+        for m in repository.pain_medicines(db, patient.id)
+        if m.started_on is not None
+    ]
+    co = _co_interventions(sessions, medicines, span.baseline_first, span.upto)
+    return _course_inputs(span, ZoneInfo(patient.timezone), diary, doses, co)
 
 
 def _analyse(
@@ -331,9 +434,9 @@ def _mg(dose: Decimal) -> int | str:
     return format(number.normalize(), "f")
 
 
-def _score_value(response: QuestionnaireResponse) -> float | None:
+def _score_value(total: Any) -> float | None:
     try:
-        value = float(Decimal(str(response.total)))
+        value = float(Decimal(str(total)))
     except (InvalidOperation, ValueError):
         return None
     return value if math.isfinite(value) else None
@@ -363,22 +466,32 @@ def _measure_words(measure: Measure, item: dict[str, Any]) -> str:
     return text + " That is smaller than the change that usually matters."
 
 
+def _answers(
+    rows: Iterable[tuple[str, datetime, Any, str | None, dict[str, Any] | None]], zone: ZoneInfo
+) -> list[_Answer]:
+    """(instrument, completed at, total, band, subscales) rows on the patient's calendar."""
+    return [
+        _Answer(code, _local_date(at, zone), total, band, subscales)
+        for code, at, total, band, subscales in rows
+    ]
+
+
 def _other_measures(
-    db: Session, patient: Patient, start: date, upto: date
+    answers: Sequence[_Answer], start: date, upto: date
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    zone = ZoneInfo(patient.timezone)
-    codes = [m.code for m in MEASURES] + ["pgic"]
-    by_code: dict[str, list[tuple[date, QuestionnaireResponse]]] = {}
-    for response in repository.questionnaire_responses(db, patient.id, codes):
-        by_code.setdefault(response.instrument, []).append(
-            (_local_date(response.completed_at, zone), response)
-        )
+    """PEG, RMDQ, PHQ-9 and GAD-7 against their baseline, and PGIC, from the patient's
+    answers in the order they were completed."""
+    by_code: dict[str, list[tuple[date, _Answer]]] = {}
+    for answer in answers:
+        by_code.setdefault(answer.instrument, []).append((answer.day, answer))
     earliest = start - timedelta(days=BASELINE_SCORE_LOOKBACK_DAYS)
     measures: list[dict[str, Any]] = []
     for measure in MEASURES:
         rows = by_code.get(measure.code, [])
-        before = [(d, r) for d, r in rows if earliest <= d <= start and _score_value(r) is not None]
-        after = [(d, r) for d, r in rows if start < d <= upto and _score_value(r) is not None]
+        before = [
+            (d, r) for d, r in rows if earliest <= d <= start and _score_value(r.total) is not None
+        ]
+        after = [(d, r) for d, r in rows if start < d <= upto and _score_value(r.total) is not None]
         baseline = before[-1] if before else None
         latest = after[-1] if after else None
         item: dict[str, Any] = {
@@ -387,10 +500,10 @@ def _other_measures(
             "what": measure.what,
             "baseline": None
             if baseline is None
-            else {"date": baseline[0].isoformat(), "score": _score_value(baseline[1])},
+            else {"date": baseline[0].isoformat(), "score": _score_value(baseline[1].total)},
             "latest": None
             if latest is None
-            else {"date": latest[0].isoformat(), "score": _score_value(latest[1])},
+            else {"date": latest[0].isoformat(), "score": _score_value(latest[1].total)},
             "comparison": None,
             "minimal_important_change": None,
         }
@@ -401,8 +514,8 @@ def _other_measures(
                 "percent": mic.percent,
                 "source": mic.source,
             }
-        b = None if baseline is None else _score_value(baseline[1])
-        c = None if latest is None else _score_value(latest[1])
+        b = None if baseline is None else _score_value(baseline[1].total)
+        c = None if latest is None else _score_value(latest[1].total)
         if b is not None and c is not None:
             item["comparison"] = compare_scores(
                 b, c, mic.points if mic else None, mic.percent if mic else None
@@ -455,7 +568,7 @@ def _chart_data(inputs: CourseInputs, result: ResponseResult) -> charts.Response
     )
 
 
-def _course_json(prescription: Prescription, inputs: CourseInputs | None) -> dict[str, Any]:
+def _course_json(prescription: _Course, inputs: CourseInputs | None) -> dict[str, Any]:
     return {
         "prescription_id": str(prescription.id),
         "medicine": prescription.medicine,
@@ -468,7 +581,7 @@ def _course_json(prescription: Prescription, inputs: CourseInputs | None) -> dic
     }
 
 
-def _no_schedule_result(prescription: Prescription, today: date) -> dict[str, Any]:
+def _no_schedule_result(prescription: _Course, today: date) -> dict[str, Any]:
     message = "the prescription has no dose schedule, so there is no start date to assess from"
     return {
         "baseline_mean": None,
@@ -553,13 +666,41 @@ def _course_result(
     inputs = _inputs(db, patient, prescription, today)
     if inputs is None:
         return _no_schedule_result(prescription, today)
+    codes = [m.code for m in MEASURES] + ["pgic"]
+    answers = _answers(
+        repository.questionnaire_answers(db, patient.id, codes), ZoneInfo(patient.timezone)
+    )
+    return _result_json(
+        patient.id,
+        prescription,
+        inputs,
+        answers,
+        today,
+        assess_from,
+        assess_to,
+        review_results=review_results,
+    )
+
+
+def _result_json(
+    patient_id: uuid.UUID,
+    prescription: _Course,
+    inputs: CourseInputs,
+    answers: Sequence[_Answer],
+    today: date,
+    assess_from: date | None,
+    assess_to: date | None,
+    *,
+    review_results: bool,
+) -> dict[str, Any]:
+    """The analysis of the inputs and everything the result shows with it."""
     result = _analyse(inputs, today, assess_from, assess_to)
     out = result.to_json()
     out["review_points"] = _review_point_results(
         inputs, today, out["review_points"], analyse=review_results
     )
     upto = assess_to or inputs.upto
-    measures, pgic = _other_measures(db, patient, inputs.start, min(upto, inputs.upto))
+    measures, pgic = _other_measures(answers, inputs.start, min(upto, inputs.upto))
     chart_data = _chart_data(inputs, result)
     out.update(
         {
@@ -586,7 +727,7 @@ def _course_result(
                 for c in result.caveats
             ],
             "chart": {
-                "url": chart_url(patient.id, prescription.id, assess_from, assess_to),
+                "url": chart_url(patient_id, prescription.id, assess_from, assess_to),
                 "alt": charts.response_chart_alt(chart_data),
             },
         }
@@ -656,6 +797,128 @@ def course_result(
         raise NotFound("no such patient")
     prescription = _prescription(db, patient, prescription_id)
     return _course_result(db, patient, prescription, today, review_results=review_results)
+
+
+BATCH_PATIENTS = 400  # patients per statement in course_results
+
+
+def course_results(
+    db: Session,
+    courses: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    *,
+    now: datetime | None = None,
+    today: date | None = None,
+) -> dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]:
+    """:func:`course_result` (without the results at the review points) of many
+    (patient id, prescription id) courses, by (patient id, prescription id), for a whole
+    caseload: the rows of a few hundred patients are read in one statement each (about 8
+    statements per 400 patients, not 8 per patient), as columns, and every course is
+    analysed exactly as :func:`course_result` analyses it.
+
+    Each patient's today is ``today``, or their own local date at ``now`` (give one of
+    the two). A course whose patient or prescription does not exist, or whose
+    prescription is not that patient's (where :func:`course_result` raises NotFound),
+    is left out. No authorisation or audit: for services that have authorised their
+    caller for every one of the patients."""
+    if (now is None) == (today is None):
+        raise ValueError("course_results needs either now or today")
+    out: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
+    if not courses:
+        return out
+    repository.no_parallel_plans(db)
+    for first in range(0, len(courses), BATCH_PATIENTS):
+        out.update(_batch_results(db, courses[first : first + BATCH_PATIENTS], now, today))
+    return out
+
+
+@dataclass(frozen=True)
+class _BatchCourse:
+    patient_id: uuid.UUID
+    prescription: _CourseRow
+    zone: ZoneInfo
+    today: date
+    span: _Span | None  # None: the prescription has no dose steps
+
+
+def _batch_results(
+    db: Session,
+    courses: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    now: datetime | None,
+    today: date | None,
+) -> dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]:
+    zones = repository.patient_zones(db, list(dict.fromkeys(pid for pid, _ in courses)))
+    prescriptions = {
+        row[0]: _CourseRow(*row)
+        for row in repository.prescription_rows(db, list(dict.fromkeys(rx for _, rx in courses)))
+    }
+    steps = repository.dose_steps_by_prescription(db, list(prescriptions))
+    found: list[_BatchCourse] = []
+    for pid, rx_id in courses:
+        rx = prescriptions.get(rx_id)
+        zone_name = zones.get(pid)
+        if rx is None or rx.patient_id != pid or zone_name is None:
+            continue
+        zone = ZoneInfo(zone_name)
+        day = today if today is not None else cast(datetime, now).astimezone(zone).date()
+        course_steps = [_StepRow(start, dose) for start, dose in steps.get(rx_id, ())]
+        span = _span(rx.stopped_on, course_steps, day) if course_steps else None
+        found.append(_BatchCourse(pid, rx, zone, day, span))
+
+    analysed = [c for c in found if c.span is not None]
+    spans = [c.span for c in analysed if c.span is not None]
+    ids = list(dict.fromkeys(c.patient_id for c in analysed))
+    diary: dict[uuid.UUID, list[tuple[date, int]]] = {}
+    doses: dict[uuid.UUID, list[repository.TakenDose]] = {}
+    sessions: dict[uuid.UUID, list[tuple[str, date]]] = {}
+    medicines: dict[uuid.UUID, list[tuple[str, date, date | None]]] = {}
+    answers: dict[uuid.UUID, list[tuple[str, datetime, Any, str | None, Any]]] = {}
+    if ids:
+        first = min(s.baseline_first for s in spans)
+        last = max(s.upto for s in spans)
+        since = min(s.doses_since for s in spans)
+        rx_ids = list(dict.fromkeys(c.prescription.id for c in analysed))
+        diary = repository.diary_pain_by_patient(db, ids, start=first, end=last)
+        doses = repository.taken_doses_by_patient(db, ids, rx_ids, since=since)
+        sessions = repository.therapy_sessions_by_patient(db, ids, end=last)
+        medicines = repository.pain_medicines_by_patient(db, ids)
+        codes = [m.code for m in MEASURES] + ["pgic"]
+        answers = repository.questionnaire_answers_by_patient(db, ids, codes)
+
+    out: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
+    for c in found:
+        rx, span, pid = c.prescription, c.span, c.patient_id
+        if span is None:
+            out[(pid, rx.id)] = _no_schedule_result(rx, c.today)
+            continue
+        first_dose_day = span.doses_since.date()  # taken at or after its midnight (UTC)
+        co = _co_interventions(
+            [(kind, day) for kind, day in sessions.get(pid, ()) if day <= span.upto],
+            medicines.get(pid, ()),
+            span.baseline_first,
+            span.upto,
+        )
+        inputs = _course_inputs(
+            span,
+            c.zone,
+            [(d, p) for d, p in diary.get(pid, ()) if span.baseline_first <= d <= span.upto],
+            [
+                (scheduled, cast(datetime, taken_at))
+                for dose_rx, scheduled, taken_at, taken_on in doses.get(pid, ())
+                if taken_on >= first_dose_day and (dose_rx is None or dose_rx == rx.id)
+            ],
+            co,
+        )
+        out[(pid, rx.id)] = _result_json(
+            pid,
+            rx,
+            inputs,
+            _answers(answers.get(pid, ()), c.zone),
+            c.today,
+            None,
+            None,
+            review_results=False,
+        )
+    return out
 
 
 def patient_courses(db: Session, actor: Actor, ctx: Ctx, patient_id: uuid.UUID) -> dict[str, Any]:
@@ -760,7 +1023,7 @@ def _my_data(
     pain = [(d, float(p)) for d, p in repository.diary_pain(db, patient.id, end=today)]
     scores: dict[str, list[tuple[date, float]]] = {m.code: [] for m in MEASURES}
     for response in repository.questionnaire_responses(db, patient.id, list(scores)):
-        value = _score_value(response)
+        value = _score_value(response.total)
         if value is not None:
             scores[response.instrument].append((_local_date(response.completed_at, zone), value))
     steps = [

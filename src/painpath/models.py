@@ -2,7 +2,7 @@
 
 from painpath.alerts.models import Alert
 from painpath.audit.models import AuditEvent
-from painpath.auth.models import User, UserSession
+from painpath.auth.models import ThrottleEvent, User, UserSession
 from painpath.care.models import (
     BloodPressureReading,
     CareEpisode,
@@ -63,6 +63,7 @@ __all__ = [
     "TaperPlan",
     "TaperPlanRevision",
     "TherapySession",
+    "ThrottleEvent",
     "User",
     "UserSession",
 ]

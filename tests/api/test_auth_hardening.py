@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from painpath.app import create_app
 from painpath.auth import service
 from painpath.auth.domain import Role
-from painpath.auth.models import PasswordReset, User, UserSession
+from painpath.auth.models import PasswordReset, ThrottleEvent, User, UserSession
 from painpath.config import Settings
 from painpath.kit.errors import InvalidInput
 from painpath.kit.security import StepUpRequired
@@ -116,6 +116,29 @@ def test_an_account_under_attack_is_throttled_but_its_owner_gets_in(
     assert _login(client, cast.gp.email, "another guess!!!").status_code == 429
     # ...but the clinician with password and code signs in.
     assert _login(client, cast.gp.email, PASSWORD, cast.gp.totp()).status_code == 200
+
+
+def test_server_processes_share_the_count_of_failed_sign_ins(
+    migrated_db: Database, session_factory: sessionmaker[Session], cast: Cast
+) -> None:
+    """`serve --workers N` or machines behind a load balancer: each is its own
+    application with its own memory, and one database. An attacker spreading guesses
+    over them still gets 10 in 15 minutes, not 10 per process."""
+    settings = Settings(database_url=migrated_db.url)
+    apps = [
+        create_app(settings, engine=migrated_db.engine, session_factory=session_factory)
+        for _ in range(2)
+    ]
+    with TestClient(apps[0]) as first, TestClient(apps[1]) as second:
+        for i in range(10):
+            process = first if i % 2 else second
+            assert _login(process, cast.gp.email, "wrong password!!").status_code == 401
+        for process in (first, second):
+            held = _login(process, cast.gp.email, "another guess!!!")
+            assert held.status_code == 429, held.text
+    with session_factory() as db:
+        stored = db.scalars(select(ThrottleEvent.key_hash)).all()
+    assert stored and all(cast.gp.email not in h and len(h) == 64 for h in stored)
 
 
 def test_a_patient_is_let_in_from_a_device_they_used_before(client: TestClient, cast: Cast) -> None:

@@ -19,7 +19,7 @@ from painpath.audit.models import AuditEvent
 from painpath.config import Settings
 from painpath.kit.errors import ConfigurationError
 from painpath.kit.pagination import decode_cursor, encode_cursor
-from painpath.kit.ratelimit import Gate, SlidingWindow
+from painpath.kit.ratelimit import Gate, Window
 from tests.conftest import Database
 from tests.security.driver import call
 from tests.security.routes import all_routes
@@ -238,15 +238,15 @@ def test_the_password_hash_gate_bounds_concurrency() -> None:
         assert first and not second
 
 
-def test_sliding_window_counts_and_forgets() -> None:
-    window = SlidingWindow(limit=3, window=timedelta(minutes=1))
+def test_a_window_counts_and_forgets() -> None:
+    window = Window("k", limit=3, span=timedelta(minutes=1))
     now = datetime.now(UTC)
-    for _ in range(3):
-        window.hit("k", now)
-    assert window.exceeded("k", now)
-    assert 1 <= window.retry_after("k", now) <= 61
-    assert not window.exceeded("k", now + timedelta(minutes=1, seconds=1))
-    assert not window.exceeded("other", now)
+    inside = [now - timedelta(seconds=s) for s in (50, 20, 5)]
+    assert window.exceeded(inside)
+    assert 10 <= window.retry_after(inside, now) <= 11  # the oldest leaves in 10 s
+    assert not window.exceeded(inside[1:])
+    assert window.retry_after(inside[1:], now) == 1
+    assert window.since(now) == now - timedelta(minutes=1)
 
 
 def test_a_cursor_that_was_never_made_by_painpath_is_a_clear_422(world: World) -> None:

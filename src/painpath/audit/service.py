@@ -60,7 +60,7 @@ def record(
         now=now,
     )
     if outcome == "denied":
-        db.info.setdefault("pending_audit", []).append(write)
+        db.info.setdefault("kept_writes", []).append(write)
         return None
     return write(db)
 

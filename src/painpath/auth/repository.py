@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from painpath.audit.models import AuditEvent
-from painpath.auth.models import PasswordReset, User, UserSession
+from painpath.auth.models import PasswordReset, ThrottleEvent, User, UserSession
 from painpath.care.models import Clinician, Patient
 
 BREAK_GLASS = "break-glass"
@@ -92,3 +92,26 @@ def break_glass_patients(db: Session, user_id: uuid.UUID, since: datetime) -> fr
 
 def patient_exists(db: Session, patient_id: uuid.UUID) -> bool:
     return db.get(Patient, patient_id) is not None
+
+
+def throttle_times(db: Session, scope: str, key_hash: str, since: datetime) -> list[datetime]:
+    """When the counted attempts of one key happened after ``since``, oldest first."""
+    return list(
+        db.scalars(
+            select(ThrottleEvent.at)
+            .where(
+                ThrottleEvent.scope == scope,
+                ThrottleEvent.key_hash == key_hash,
+                ThrottleEvent.at > since,
+            )
+            .order_by(ThrottleEvent.at)
+        )
+    )
+
+
+def add_throttle_event(
+    db: Session, scope: str, key_hash: str, at: datetime, *, forget_before: datetime
+) -> None:
+    """Count one attempt, and forget every attempt no window looks at any more."""
+    db.execute(delete(ThrottleEvent).where(ThrottleEvent.at < forget_before))
+    db.execute(insert(ThrottleEvent).values(scope=scope, key_hash=key_hash, at=at))

@@ -5,7 +5,8 @@ a TOTP code that may not be replayed. A session is a random token whose SHA-256
 is stored server-side, so logging out, changing the password or disabling an
 account takes effect on the next request.
 
-Throttles (``kit.security.Throttles``, one per application) hold back guessing:
+Throttles (``kit.security.Throttles``; the attempts are counted in the database, so
+every server process sees the same counts) hold back guessing:
 after 10 failed attempts on one account in 15 minutes, that account is only tried
 again with a correct second-factor code or from a device it signed in from before,
 so a stranger cannot lock its owner out; after 30 failures from one address in a
@@ -43,6 +44,7 @@ from painpath.auth.models import PasswordReset, User, UserSession
 from painpath.auth.passwords import hash_password, verify_password
 from painpath.config import Settings
 from painpath.kit.errors import Conflict, InvalidInput, Problem, Unauthorized
+from painpath.kit.ratelimit import Window
 from painpath.kit.security import ServiceBusy, StepUpRequired, Throttles, TooManyRequests
 
 log = logging.getLogger("painpath.auth")
@@ -129,19 +131,52 @@ def _hashing(throttles: Throttles | None, work: Callable[[], T]) -> T:
         return work()
 
 
-def _check_address(throttles: Throttles | None, address: str | None, now: datetime) -> None:
-    if throttles is not None and address and throttles.address.exceeded(address, now):
-        raise TooManyRequests(THROTTLED, throttles.address.retry_after(address, now))
+def _held_back(db: Session, window: Window, key: str, now: datetime) -> int | None:
+    """Seconds to wait when ``key`` has used up ``window`` (counted in the database, so
+    every server process sees the same attempts), else None."""
+    times = repository.throttle_times(db, window.scope, hash_token(key), window.since(now))
+    return window.retry_after(times, now) if window.exceeded(times) else None
+
+
+def _count(db: Session, throttles: Throttles, window: Window, key: str, now: datetime) -> None:
+    """Count one attempt. Kept even when the request's transaction rolls back (a
+    refused sign-in does), like the audit event of a refused access."""
+    key_hash, forget = hash_token(key), now - throttles.longest
+
+    def write(session: Session) -> None:
+        repository.add_throttle_event(session, window.scope, key_hash, now, forget_before=forget)
+
+    db.info.setdefault("kept_writes", []).append(write)
+
+
+def _check_address(
+    db: Session, throttles: Throttles | None, address: str | None, now: datetime
+) -> None:
+    if throttles is not None and address:
+        wait = _held_back(db, throttles.address, address, now)
+        if wait is not None:
+            raise TooManyRequests(THROTTLED, wait)
+
+
+def _check_account(db: Session, throttles: Throttles | None, key: str, now: datetime) -> None:
+    if throttles is not None:
+        wait = _held_back(db, throttles.account, key, now)
+        if wait is not None:
+            raise TooManyRequests(THROTTLED, wait)
 
 
 def _failed(
-    throttles: Throttles | None, account_key: str, address: str | None, now: datetime
+    db: Session,
+    throttles: Throttles | None,
+    account_key: str,
+    address: str | None,
+    now: datetime,
 ) -> None:
     if throttles is None:
         return
-    throttles.account.hit(account_key, now)
+    _count(db, throttles, throttles.account, account_key, now)
     if address:
-        throttles.address.hit(address, now)
+        _count(db, throttles, throttles.address, address, now)
 
 
 def login(
@@ -163,7 +198,7 @@ def login(
     ``previous_token`` (the session the request came with, if any) is ended, so a
     session identifier planted before sign-in is never promoted (rotation).
     """
-    _check_address(throttles, address, now)
+    _check_address(db, throttles, address, now)
     account_key = _account_key(email)
     user = repository.user_by_email(db, normalise_email(email))
     known = bool(
@@ -172,11 +207,14 @@ def login(
         and repository.known_device(db, user.id, hash_token(device_token))
     )
     second_factor_checked = False
-    if throttles is not None and not known and throttles.account.exceeded(account_key, now):
+    wait = None
+    if throttles is not None and not known:
+        wait = _held_back(db, throttles.account, account_key, now)
+    if wait is not None:
         # Held back: only a correct second-factor code lets a password be tried now.
         if user is None or user.totp_secret is None or not _check_totp(user, totp, now):
             log.warning("sign-in held back by the account throttle")
-            raise TooManyRequests(THROTTLED, throttles.account.retry_after(account_key, now))
+            raise TooManyRequests(THROTTLED, wait)
         second_factor_checked = True
     stored = user.password_hash if user else None
     ok, new_hash = _hashing(throttles, lambda: verify_password(password, stored))
@@ -186,7 +224,7 @@ def login(
         or not user.is_active
         or not (second_factor_checked or _check_totp(user, totp, now))
     ):
-        _failed(throttles, account_key, address, now)
+        _failed(db, throttles, account_key, address, now)
         log.info("sign-in refused")
         raise Unauthorized(BAD_CREDENTIALS)
     if new_hash is not None:
@@ -290,16 +328,15 @@ def _prove(
     address: str | None,
 ) -> User:
     """The actor's account if the password (and code, where the account has one) is right."""
-    _check_address(throttles, address, now)
+    _check_address(db, throttles, address, now)
     user = repository.user_by_id(db, actor.user_id)
     if user is None:
         raise Unauthorized("sign in first")
     key = _account_key(user.email)
-    if throttles is not None and throttles.account.exceeded(key, now):
-        raise TooManyRequests(THROTTLED, throttles.account.retry_after(key, now))
+    _check_account(db, throttles, key, now)
     ok, _ = _hashing(throttles, lambda: verify_password(password, user.password_hash))
     if not ok or not _check_totp(user, totp, now):
-        _failed(throttles, key, address, now)
+        _failed(db, throttles, key, address, now)
         raise Unauthorized("the password or code is not right")
     return user
 
@@ -442,13 +479,12 @@ def request_password_reset(
     if throttles is not None:
         key = _account_key(email)
         for window, k in ((throttles.reset_account, key), (throttles.reset_address, address)):
-            if k and window.exceeded(k, now):
-                raise TooManyRequests(
-                    "too many reset requests: wait a while and try again",
-                    window.retry_after(k, now),
-                )
-            if k:
-                window.hit(k, now)
+            if not k:
+                continue
+            wait = _held_back(db, window, k, now)
+            if wait is not None:
+                raise TooManyRequests("too many reset requests: wait a while and try again", wait)
+            _count(db, throttles, window, k, now)
     user = repository.user_by_email(db, normalise_email(email))
     if user is None or not user.is_active:
         return None
@@ -506,11 +542,10 @@ def reset_password(
     """
     _, user = _open_reset(db, token, now)
     key = _account_key(user.email)
-    if throttles is not None and throttles.account.exceeded(key, now):
-        raise TooManyRequests(THROTTLED, throttles.account.retry_after(key, now))
+    _check_account(db, throttles, key, now)
     if not _check_totp(user, totp, now):
         if throttles is not None:
-            throttles.account.hit(key, now)
+            _count(db, throttles, throttles.account, key, now)
         raise InvalidInput(
             "enter the 6-digit security code from your authenticator app", field="totp"
         )

@@ -1,68 +1,45 @@
-"""Sliding-window counters and a bounded gate for expensive work (one process).
+"""Sliding windows for the sign-in throttles, and a bounded gate for expensive work.
 
-Counters live in the application's memory: `painpath serve` runs one process, so one
-set of counters sees every request. A deployment with several processes needs a
-shared store instead (see docs/security.md).
+A window's events are stored by the caller (in the database: see
+``painpath.auth.models.ThrottleEvent``), so several server processes share the counts.
+The gate bounds concurrent password-hash checks within one process: the CPU it protects
+is the process's own.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 
-class SlidingWindow:
-    """At most ``limit`` events per key in any ``window``; keeps at most ``max_keys`` keys."""
+@dataclass(frozen=True)
+class Window:
+    """At most ``limit`` events per key in any ``span``.
 
-    def __init__(self, limit: int, window: timedelta, max_keys: int = 100_000) -> None:
-        self.limit = limit
-        self.window = window
-        self.max_keys = max_keys
-        self._events: OrderedDict[str, deque[datetime]] = OrderedDict()
-        self._lock = threading.Lock()
+    The events themselves are kept by the caller (the auth area keeps them in the
+    database, so every server process counts the same ones); this is the arithmetic."""
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        events = self._events.get(key)
-        if events is None:
-            return deque()
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        if not events:
-            del self._events[key]
-        return events
+    scope: str
+    limit: int
+    span: timedelta
 
-    def count(self, key: str, now: datetime) -> int:
-        with self._lock:
-            return len(self._recent(key, now))
+    def since(self, now: datetime) -> datetime:
+        """The start of the window that ends now: older events no longer count."""
+        return now - self.span
 
-    def exceeded(self, key: str, now: datetime) -> bool:
-        return self.count(key, now) >= self.limit
+    def exceeded(self, times: Sequence[datetime]) -> bool:
+        return len(times) >= self.limit
 
-    def hit(self, key: str, now: datetime) -> None:
-        with self._lock:
-            events = self._recent(key, now)
-            if key not in self._events:
-                self._events[key] = events
-            self._events.move_to_end(key)
-            events.append(now)
-            while len(self._events) > self.max_keys:
-                self._events.popitem(last=False)
-
-    def retry_after(self, key: str, now: datetime) -> int:
-        """Seconds until one more event would be allowed (at least 1)."""
-        with self._lock:
-            events = self._recent(key, now)
-            if len(events) < self.limit:
-                return 1
-            oldest = events[len(events) - self.limit]
-            return max(1, int((oldest + self.window - now).total_seconds()) + 1)
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._events.pop(key, None)
+    def retry_after(self, times: Sequence[datetime], now: datetime) -> int:
+        """Seconds until one more event would be allowed (at least 1), given the
+        events inside the window, oldest first."""
+        if len(times) < self.limit:
+            return 1
+        oldest = times[len(times) - self.limit]
+        return max(1, int((oldest + self.span - now).total_seconds()) + 1)
 
 
 class Gate:

@@ -7,7 +7,8 @@
 - Cross-site writes refused: a state-changing request whose ``Origin`` is another
   site, or that a browser marks ``Sec-Fetch-Site: cross-site``, is a 403 before any
   route runs (on top of the per-session CSRF token checked by ``transaction()``).
-- Throttles and the bounded password-hash gate, kept per application.
+- The sign-in throttles' windows (their counts are in the database) and the bounded
+  password-hash gate of one process.
 - Error types for 429 (too many attempts), 503 (busy) and 401 with a step-up challenge.
 """
 
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from painpath.kit.errors import PainPathError, Unauthorized
 from painpath.kit.logging import request_id_var
-from painpath.kit.ratelimit import Gate, SlidingWindow
+from painpath.kit.ratelimit import Gate, Window
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -42,6 +43,10 @@ ADDRESS_FAILURES = 30
 ADDRESS_WINDOW = timedelta(minutes=1)
 RESET_REQUESTS = 5
 RESET_WINDOW = timedelta(hours=1)
+FAILED_SIGN_INS_PER_ACCOUNT = Window("account", ACCOUNT_FAILURES, ACCOUNT_WINDOW)
+FAILED_SIGN_INS_PER_ADDRESS = Window("address", ADDRESS_FAILURES, ADDRESS_WINDOW)
+RESETS_PER_ACCOUNT = Window("reset-account", RESET_REQUESTS, RESET_WINDOW)
+RESETS_PER_ADDRESS = Window("reset-address", RESET_REQUESTS * 4, RESET_WINDOW)
 HASH_CONCURRENCY = 4
 HASH_WAIT_SECONDS = 10.0
 
@@ -84,21 +89,20 @@ def error_headers(exc: PainPathError) -> dict[str, str] | None:
 
 @dataclass
 class Throttles:
-    """Per-application sign-in throttles and the password-hash gate."""
+    """The sign-in throttles' windows and the password-hash gate of one application."""
 
-    account: SlidingWindow = field(
-        default_factory=lambda: SlidingWindow(ACCOUNT_FAILURES, ACCOUNT_WINDOW)
-    )
-    address: SlidingWindow = field(
-        default_factory=lambda: SlidingWindow(ADDRESS_FAILURES, ADDRESS_WINDOW)
-    )
-    reset_account: SlidingWindow = field(
-        default_factory=lambda: SlidingWindow(RESET_REQUESTS, RESET_WINDOW)
-    )
-    reset_address: SlidingWindow = field(
-        default_factory=lambda: SlidingWindow(RESET_REQUESTS * 4, RESET_WINDOW)
-    )
+    account: Window = FAILED_SIGN_INS_PER_ACCOUNT
+    address: Window = FAILED_SIGN_INS_PER_ADDRESS
+    reset_account: Window = RESETS_PER_ACCOUNT
+    reset_address: Window = RESETS_PER_ADDRESS
     hashing: Gate = field(default_factory=lambda: Gate(HASH_CONCURRENCY, HASH_WAIT_SECONDS))
+
+    @property
+    def longest(self) -> timedelta:
+        """How long an attempt is remembered: the longest window."""
+        return max(
+            w.span for w in (self.account, self.address, self.reset_account, self.reset_address)
+        )
 
 
 def _same_origin(origin: str, scope: Scope) -> bool:

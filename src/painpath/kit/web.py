@@ -153,8 +153,10 @@ def transaction(
 ) -> Iterator[Tx]:
     """Open the request's unit of work; commit at the end, roll back on any error.
 
-    Audit events for denied access are kept through a rollback: services put them
-    in ``db.info["pending_audit"]`` and they are written in their own transaction.
+    Some writes are kept through a rollback (audit events of refused access, the
+    sign-in throttles' counts of failed attempts): services put them in
+    ``db.info["kept_writes"]``; they are written with the commit, or after a rollback
+    in a transaction of their own.
     """
     state = app_state(request)
     db = state.factory()
@@ -178,7 +180,7 @@ def transaction(
             # errors) need not carry the token again.
             request.state.csrf_checked = True
         yield Tx(db=db, actor=actor, now=now, request_id=rid, settings=state.settings)
-        for write in db.info.pop("pending_audit", []):
+        for write in db.info.pop("kept_writes", []):
             write(db)
         db.commit()
     except IntegrityError as exc:
@@ -188,7 +190,7 @@ def transaction(
             "clashes with one already stored: fetch it and try again"
         ) from exc
     except BaseException:
-        pending = db.info.pop("pending_audit", [])
+        pending = db.info.pop("kept_writes", [])
         db.rollback()
         if pending:
             _write_pending(state, pending)
@@ -205,7 +207,9 @@ def _write_pending(state: AppState, pending: list[Any]) -> None:
         db.commit()
     except Exception:
         db.rollback()
-        log.exception("could not write the audit events of a refused request")
+        log.exception(
+            "could not write what a refused request keeps (audit events, throttle counts)"
+        )
     finally:
         db.close()
 

@@ -1237,12 +1237,46 @@ def caseload(
     if not actor.is_clinician or actor.clinician_id is None:
         _deny(db, actor, ctx, action="list", resource_type=CASELOAD, reason="not a clinician")
         raise Forbidden("only clinicians have a caseload")
+    out = _caseload_page(db, actor.clinician_id, ctx, attention_only, page, per_page, name)
+    audit.record(
+        db,
+        actor,
+        action="list",
+        resource_type=CASELOAD,
+        request_id=ctx.request_id,
+        now=ctx.now,
+        reason=f"page {out.page}: {len(out.entries)} patients",
+    )
+    return out
+
+
+def caseload_page_for_export(
+    db: Session, actor: Actor, ctx: Ctx, *, page: int = 1, per_page: int = 100
+) -> Caseload:
+    """One page of the clinician's caseload, as :func:`caseload` gives it, without its
+    audit event: for an export of the whole caseload that writes one audit event for the
+    whole request (the outcomes CSV). The caller records that event, and the refusal
+    when the actor is not a clinician."""
+    if not actor.is_clinician or actor.clinician_id is None:
+        raise Forbidden("only clinicians have a caseload")
+    return _caseload_page(db, actor.clinician_id, ctx, False, page, per_page, "")
+
+
+def _caseload_page(
+    db: Session,
+    clinician_id: uuid.UUID,
+    ctx: Ctx,
+    attention_only: bool,
+    page: int,
+    per_page: int,
+    name: str,
+) -> Caseload:
     page = max(page, 1)
     name = name.strip()[:100]
     today = ctx.now.astimezone(ZoneInfo("Europe/London")).date()
     rows, total = repository.caseload(
         db,
-        actor.clinician_id,
+        clinician_id,
         today=today,
         attention_only=attention_only,
         offset=(page - 1) * per_page,
@@ -1302,15 +1336,6 @@ def caseload(
                 questionnaires_28_days=counts.get(pid, 0),
             )
         )
-    audit.record(
-        db,
-        actor,
-        action="list",
-        resource_type=CASELOAD,
-        request_id=ctx.request_id,
-        now=ctx.now,
-        reason=f"page {page}: {len(entries)} patients",
-    )
     pages = max(1, -(-total // per_page))
     return Caseload(entries, total, page, pages, attention_only, name)
 

@@ -76,6 +76,36 @@ def load_prescriptions(db: Session, patient_id: uuid.UUID) -> list[Row]:
     return prescriptions
 
 
+def course_choices(db: Session, patient_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Row]]:
+    """For many patients at once (the caseload's outcomes): each patient's prescriptions
+    as ``load_prescriptions`` orders them, with what choosing the current one reads (id,
+    status, created_at and the steps' start and daily_dose_mg). Two statements."""
+    if not patient_ids:
+        return {}
+    query = (
+        select(
+            Prescription.id, Prescription.patient_id, Prescription.status, Prescription.created_at
+        )
+        .where(Prescription.patient_id.in_(list(patient_ids)))
+        .order_by(Prescription.patient_id, Prescription.created_at, Prescription.id)
+    )
+    out: dict[uuid.UUID, list[Row]] = {}
+    by_id: dict[uuid.UUID, Row] = {}
+    for rx_id, pid, status, created_at in db.execute(query).all():
+        rx: Row = {"id": rx_id, "status": status, "created_at": created_at, "steps": []}
+        out.setdefault(pid, []).append(rx)
+        by_id[rx_id] = rx
+    if by_id:
+        steps = (
+            select(DoseStep.prescription_id, DoseStep.start, DoseStep.daily_dose_mg)
+            .where(DoseStep.prescription_id.in_(list(by_id)))
+            .order_by(DoseStep.start, DoseStep.created_at, DoseStep.id)
+        )
+        for rx_id, start, dose in db.execute(steps).all():
+            by_id[rx_id]["steps"].append({"start": start, "daily_dose_mg": dose})
+    return out
+
+
 def load_patient_data(db: Session, p: Patient) -> PatientData:
     """Every record of one patient that the FHIR export, the report and the data
     download are made from."""

@@ -51,6 +51,7 @@ DATA_EXPORT = "patient-data-export"
 ERASURE = "patient-account"
 YELLOW_CARD = "yellow-card"
 OUTCOMES = "caseload-outcomes"
+OUTCOMES_PAGE = response_service.BATCH_PATIENTS  # patients per caseload page in the export
 ERASE_PHRASE = "erase my account"
 KEY_ENV = "PAINPATH_PSEUDONYM_KEY"
 KEY_FILE = "pseudonym.key"
@@ -411,20 +412,21 @@ def caseload_outcomes_csv(db: Session, actor: Actor, ctx: Ctx) -> str:
     rows: list[list[Any]] = []
     page = 1
     while True:
-        caseload = care_service.caseload(db, actor, ctx, page=page, per_page=100)
+        # One audit event for the whole export (below), none per page; the pages of 400
+        # patients are also the chunks "does it help?" reads together.
+        caseload = care_service.caseload_page_for_export(
+            db, actor, ctx, page=page, per_page=OUTCOMES_PAGE
+        )
+        ids = [entry.patient_id for entry in caseload.entries]
+        courses: list[tuple[uuid.UUID, uuid.UUID]] = []
+        for pid, prescriptions in repository.course_choices(db, ids).items():
+            rx = current_prescription(prescriptions)
+            if rx is not None:
+                courses.append((pid, rx["id"]))
+        results = response_service.course_results(db, courses, now=ctx.now)
+        categories = {pid: result["category"] for (pid, _), result in results.items()}
         for entry in caseload.entries:
-            patient = repository.patient(db, entry.patient_id)
-            category = None
-            if patient is not None:
-                data_rx = repository.load_prescriptions(db, patient.id)
-                rx = current_prescription(data_rx)
-                if rx is not None:
-                    try:
-                        category = response_service.course_result(
-                            db, patient.id, rx["id"], patient_today(patient, ctx)
-                        )["category"]
-                    except NotFound:
-                        category = None
+            category = categories.get(entry.patient_id)
             adh = entry.adherence
             follow = entry.next_follow_up
             rows.append(

@@ -23,14 +23,7 @@ SIGNED_IN = tuple(a for a in policy.ACTORS if a not in (ANON, DISABLED))
 
 # Differences from the policy that are known, each with the area that owns the fix.
 # The matrix fails when one of them is fixed, so that the line is removed here.
-KNOWN_GAPS: dict[tuple[str, str, str, str], tuple[str, str]] = {
-    ("POST", "/settings/reminders", a, OWN): (
-        "ok",
-        "reminders: the form is validated (422) before the sign-in check; an anonymous "
-        "caller should get 401",
-    )
-    for a in (ANON, DISABLED)
-}
+KNOWN_GAPS: dict[tuple[str, str, str, str], tuple[str, str]] = {}
 VOLATILE_HEADERS = {"x-request-id", "date", "set-cookie"}
 
 

@@ -22,7 +22,9 @@ router = APIRouter(include_in_schema=False)
 register_nav("patient", "Reminders", "/settings/reminders", 70)
 register_nav("clinician", "Reminders", "/settings/reminders", 70)
 
-Text = Annotated[str, Form(max_length=20)]
+# Generous bounds: the values are checked by the service after the sign-in check, so an
+# anonymous caller is told to sign in (401) rather than which field is too long.
+Text = Annotated[str, Form(max_length=100)]
 Csrf = Annotated[str, Form(max_length=100)]
 KIND_LABELS = {
     "dose": "Time to take my medicine",

@@ -29,6 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(patients_app, name="patients")
 
+WORKER_STARTUP_SECONDS = 120  # uvicorn's health check of a starting worker (default 5)
+
 
 def _settings() -> Settings:
     return settings_or_fail()
@@ -94,7 +96,7 @@ def serve(
     """Run the web application."""
     import uvicorn
 
-    from painpath.app import create_app
+    from painpath.app import create_app, freeze_startup_objects
 
     settings = _settings()
     try:
@@ -102,19 +104,24 @@ def serve(
         application = create_app(settings, engine=engine)
     except ConfigurationError as exc:
         fail(str(exc))
+    freeze_startup_objects()
     bind_host = host or settings.host
     bind_port = port or settings.port
     sys.stderr.write(f"PainPath on http://{bind_host}:{bind_port} ({settings.backend} database)\n")
     if workers > 1:
         os.environ["PAINPATH_DATABASE_URL"] = settings.resolved_database_url
         uvicorn.run(
-            "painpath.app:create_app",
+            "painpath.app:create_served_app",
             factory=True,
             host=bind_host,
             port=bind_port,
             workers=workers,
             log_level="warning",
             access_log=False,
+            # A worker first imports the application (17 s on a loaded 2-core machine,
+            # docs/benchmarks.md); uvicorn's default 5 s health check killed and restarted
+            # the workers for ever.
+            timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
         )
         return
     stop_worker = None

@@ -84,7 +84,16 @@ def test_unicode_passwords_work(client: TestClient, session_factory: sessionmake
     assert _login(client, "uni@test.example", password).status_code == 200
 
 
-@pytest.mark.parametrize("password", ["qwerty123456", "LeaveMeAlone", " 1qaz2wsx3edc "])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "qwerty123456",
+        "LeaveMeAlone",
+        " 1qaz2wsx3edc ",
+        "Administrator",  # from the larger @zxcvbn-ts list
+        "123456789012",
+    ],
+)
 def test_common_passwords_are_refused(
     session_factory: sessionmaker[Session], password: str
 ) -> None:
@@ -93,6 +102,15 @@ def test_common_passwords_are_refused(
             db, email="c@test.example", password=password, role=Role.PATIENT, display_name="C"
         )
     assert "common" in refused.value.problems[0].message
+
+
+def test_the_shipped_list_is_whole() -> None:
+    from painpath.auth.domain import common_passwords
+
+    words = common_passwords()
+    assert len(words) >= 49_000
+    assert "password" in words and all(w == w.lower() for w in words)
+    assert not [w for w in words if w.startswith("#")]
 
 
 def test_short_passwords_are_refused(session_factory: sessionmaker[Session]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -184,11 +184,13 @@ def _timed(fn: Callable[[], object], n: int) -> dict[str, float]:
 
 
 def measure_response(
-    engine: Engine, today: date, *, whole_caseload: bool, patients: int
+    engine: Engine, today: date, now: datetime, *, whole_caseload: bool, patients: int
 ) -> dict[str, Any]:
-    """course_result for one patient with a year of data, and for the whole caseload."""
+    """course_result for one patient with a year of data; for the whole caseload, the
+    batch path the outcomes export runs (course_results), the same one patient at a time
+    as before it, and the outcomes CSV itself."""
     from painpath.diary.models import DiaryEntry
-    from painpath.response.service import course_result
+    from painpath.response.service import course_result, course_results
 
     out: dict[str, Any] = {}
     index = 0  # patient 0 is in the caseload: a year of data
@@ -198,22 +200,57 @@ def measure_response(
             select(func.count()).select_from(DiaryEntry).where(DiaryEntry.patient_id == pid)
         )
         out["one patient"] = _timed(lambda: course_result(db, pid, rx, today), 30)
-        if whole_caseload:
-            started = time.perf_counter()
-            categories: dict[str, int] = {}
-            members = [i for i in range(patients) if population.in_caseload(i)]
-            for i in members:
-                result = course_result(
-                    db, population.patient_id(i), population.prescription_id(i), today
-                )
-                category = str(result.get("category"))
-                categories[category] = categories.get(category, 0) + 1
-            out["whole caseload"] = {
-                "patients": len(members),
-                "seconds": round(time.perf_counter() - started, 2),
-                "categories": categories,
-            }
+    if not whole_caseload:
+        return out
+    members = [i for i in range(patients) if population.in_caseload(i)]
+    courses = [(population.patient_id(i), population.prescription_id(i)) for i in members]
+    with _session(engine) as db:
+        started = time.perf_counter()
+        results = course_results(db, courses, today=today)
+        seconds = time.perf_counter() - started
+    out["whole caseload"] = {
+        "patients": len(members),
+        "seconds": round(seconds, 2),
+        "categories": _categories(results.values()),
+        "path": "painpath.response.service.course_results (what the outcomes export runs)",
+    }
+    with _session(engine) as db:
+        started = time.perf_counter()
+        single = [course_result(db, p, r, today) for p, r in courses]
+        seconds = time.perf_counter() - started
+    out["one by one"] = {
+        "patients": len(members),
+        "seconds": round(seconds, 2),
+        "same_categories": _categories(single) == out["whole caseload"]["categories"],
+    }
+    out["outcomes csv"] = measure_outcomes_csv(engine, now)
     return out
+
+
+def _categories(results: Iterable[dict[str, Any]]) -> dict[str, int]:
+    categories: dict[str, int] = {}
+    for result in results:
+        category = str(result.get("category"))
+        categories[category] = categories.get(category, 0) + 1
+    return dict(sorted(categories.items()))
+
+
+def measure_outcomes_csv(engine: Engine, now: datetime) -> dict[str, Any]:
+    """The caseload outcomes CSV of Dr Bench (GET /api/v1/caseload/outcomes.csv) in
+    process: the caseload pages, "does it help?" and the CSV."""
+    from painpath.auth.domain import Actor, Role
+    from painpath.interop.service import caseload_outcomes_csv
+    from painpath.kit.records import Ctx
+
+    gp = population.BENCH_GP
+    actor = Actor(
+        user_id=gp.user_id, role=Role.CLINICIAN, display_name=gp.name, clinician_id=gp.clinician_id
+    )
+    with _session(engine) as db:
+        started = time.perf_counter()
+        text_csv = caseload_outcomes_csv(db, actor, Ctx(now=now, request_id="bench"))
+        seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "rows": text_csv.count("\n") - 1}
 
 
 def measure_report(engine: Engine, now: datetime) -> dict[str, Any]:
@@ -342,7 +379,9 @@ def run(
             step["caseload_cpu"] = measure_cpu(url, bench_gp_token, scale.http_requests)
             last = target == scale.large
             log("scale: Does it help?")
-            step["response"] = measure_response(engine, today, whole_caseload=last, patients=target)
+            step["response"] = measure_response(
+                engine, today, now, whole_caseload=last, patients=target
+            )
             if last:
                 log("scale: the report (PDF)")
                 step["report"] = measure_report(engine, now)

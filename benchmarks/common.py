@@ -240,13 +240,6 @@ class Server:
         return sum(self.rss_by_process())
 
 
-_MULTIPROCESS = (
-    "import uvicorn; uvicorn.run('painpath.app:create_app', factory=True, host='127.0.0.1', "
-    "port={port}, workers={workers}, log_level='warning', access_log=False, "
-    "timeout_worker_healthcheck=120)"
-)
-
-
 @contextlib.contextmanager
 def serve(
     env: dict[str, str],
@@ -261,15 +254,10 @@ def serve(
     port = free_port()
     log_path = workdir / f"{tag}-{port}.log"
     args = [PAINPATH, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers > 1:
+        args += ["--workers", str(workers)]
     if python is not None:
         args = [PYTHON, "-c", python.replace("{port}", str(port))]
-    if workers > 1:
-        # What `painpath serve --workers N` runs, with one difference: uvicorn's supervisor
-        # kills a worker that does not answer its health check within 5 s, and a worker
-        # spawned from the `painpath` command first re-imports painpath.cli (17 s on this
-        # loaded machine), so `painpath serve --workers 2` restarts its workers for ever
-        # here. The same server with a longer health-check timeout starts normally.
-        args = [PYTHON, "-c", _MULTIPROCESS.format(port=port, workers=workers)]
     full_env = {**os.environ, **env}
     with log_path.open("wb") as out:
         process = subprocess.Popen(

@@ -68,6 +68,16 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     _ok(c["seconds"] < 10),
                 )
             )
+        if "outcomes csv" in response:
+            c = response["outcomes csv"]
+            out.append(
+                (
+                    f"3. Caseload outcomes CSV ({c['rows']:,} patients)",
+                    f"{c['seconds']:.1f} s",
+                    "< 10 s",
+                    _ok(c["seconds"] < 10),
+                )
+            )
         report = step.get("report")
         if report is not None:
             if report.get("measured"):
@@ -298,6 +308,19 @@ def markdown(results: dict[str, Any]) -> str:
                     line += (
                         f"; the whole caseload of {c['patients']:,}: {c['seconds']:.1f} s "
                         f"(results: {c['categories']})"
+                    )
+                if "one by one" in r:
+                    c = r["one by one"]
+                    same = "the same results" if c["same_categories"] else "DIFFERENT results"
+                    line += (
+                        f"; the same caseload one patient at a time (`course_result` each, "
+                        f"as before the batch): {c['seconds']:.1f} s, {same}"
+                    )
+                if "outcomes csv" in r:
+                    c = r["outcomes csv"]
+                    line += (
+                        f"; the caseload outcomes CSV (`caseload_outcomes_csv`, the caseload "
+                        f"pages included): {c['seconds']:.1f} s for {c['rows']:,} patients"
                     )
                 parts.append(line + ".")
             rep = s.get("report")

@@ -35,6 +35,7 @@ from painpath.kit.errors import (
     Problem,
 )
 from painpath.kit.records import etag
+from painpath.kit.routes import whole_number
 from painpath.kit.web import Tx, register_nav, render, transaction
 from painpath.medication import service as medication_service
 from painpath.medication.schemas import DoseEventCreate
@@ -175,7 +176,7 @@ def caseload(request: Request, attention: str = "", page: str = "1", name: str =
     with transaction(request) as tx:
         if (redirect := _not_clinician(tx)) is not None:
             return redirect
-        number = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+        number = int(page) if page.isdecimal() and 0 < int(page) < 100000 else 1
         view = service.caseload(
             tx.db, tx.actor, tx.ctx, attention_only=attention == "1", page=number, name=name
         )
@@ -532,7 +533,7 @@ def change_follow_up(
                 patient_id,
                 follow_up_id,
                 data,
-                if_match=etag(follow_up_id, int(version)) if version.isdigit() else "",
+                if_match=etag(follow_up_id, int(version)) if version.isdecimal() else "",
             )
         except ValidationError:
             problems.append(Problem("due", "Check the new date."))
@@ -714,11 +715,10 @@ def _whole_numbers(form: dict[str, str]) -> tuple[dict[str, int | None], list[Pr
     values: dict[str, int | None] = {}
     problems: list[Problem] = []
     for field, (low, high, message) in FACT_NUMBERS.items():
-        text = form[field]
-        number = int(text) if text.isdigit() else None
-        if text and (number is None or not low <= number <= high):
+        number, usable = whole_number(form[field], low, high)
+        if not usable:
             problems.append(Problem(field, message))
-        values[field] = number if text else None
+        values[field] = number
     return values, problems
 
 
@@ -814,7 +814,7 @@ def save_clinical_facts(
                     tx.ctx,
                     patient_id,
                     data,
-                    if_match=etag(patient_id, int(version)) if version.isdigit() else "",
+                    if_match=etag(patient_id, int(version)) if version.isdecimal() else "",
                 )
             except ValidationError as exc:
                 problems += _problems(exc)

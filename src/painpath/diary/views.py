@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from painpath.diary.schemas import (
     DiaryEntryUpdate,
     TherapySessionCreate,
 )
-from painpath.kit.errors import Conflict, InvalidInput, NotFound
+from painpath.kit.errors import Conflict, InvalidInput, NotFound, PainPathError
 from painpath.kit.web import register_nav, render, transaction
 
 router = APIRouter(include_in_schema=False)
@@ -185,6 +186,31 @@ def diary_page(request: Request, day: str | None = None, edit: str = "") -> Resp
         return render(request, "diary/diary.html", context, actor=tx.actor)
 
 
+def _save_entry(
+    request: Request,
+    csrf_token: str,
+    form: dict[str, str],
+    save: Callable[[Any], object],
+    *,
+    refusals: tuple[type[PainPathError], ...],
+    general_field: str,
+) -> Response:
+    """Store a new or changed entry; a refusal shows the diary again with the form kept
+    and each message next to its field (``general_field`` for one without a field)."""
+    try:
+        with transaction(request, csrf_token=csrf_token) as tx:
+            if not tx.actor.is_patient:
+                return RedirectResponse("/", status_code=303)
+            save(tx)
+        return RedirectResponse("/diary?saved=1", status_code=303)
+    except refusals as exc:
+        if isinstance(exc, InvalidInput) and exc.problems:
+            errors = {p.field: p.message for p in exc.problems}
+        else:
+            errors = {general_field: exc.message}
+    return _diary_again(request, csrf_token, form, errors)
+
+
 @router.post("/diary/today")
 def diary_change_today(
     request: Request,
@@ -218,21 +244,18 @@ def diary_change_today(
             if isinstance(exc, ValidationError)
             else {"form": "The page is out of date: open the diary again."}
         )
-    if not errors:
-        try:
-            with transaction(request, csrf_token=csrf_token) as tx:
-                if not tx.actor.is_patient:
-                    return RedirectResponse("/", status_code=303)
-                service.update_diary_entry(
-                    tx.db, tx.actor, tx.ctx, tx.actor.patient_id, target, data
-                )
-            return RedirectResponse("/diary?saved=1", status_code=303)
-        except (InvalidInput, NotFound) as exc:
-            if isinstance(exc, InvalidInput) and exc.problems:
-                errors = {p.field: p.message for p in exc.problems}
-            else:
-                errors = {"form": exc.message}
-    return _diary_again(request, csrf_token, form, errors)
+    if errors:
+        return _diary_again(request, csrf_token, form, errors)
+    return _save_entry(
+        request,
+        csrf_token,
+        form,
+        lambda tx: service.update_diary_entry(
+            tx.db, tx.actor, tx.ctx, tx.actor.patient_id, target, data
+        ),
+        refusals=(InvalidInput, NotFound),
+        general_field="form",
+    )
 
 
 @router.post("/diary")
@@ -268,19 +291,16 @@ def diary_submit(
         )
     except ValidationError as exc:
         errors = _validation_errors(exc)
-    if not errors:
-        try:
-            with transaction(request, csrf_token=csrf_token) as tx:
-                if not tx.actor.is_patient:
-                    return RedirectResponse("/", status_code=303)
-                service.create_diary_entry(tx.db, tx.actor, tx.ctx, tx.actor.patient_id, data)
-            return RedirectResponse("/diary?saved=1", status_code=303)
-        except (InvalidInput, Conflict) as exc:
-            if isinstance(exc, InvalidInput) and exc.problems:
-                errors = {p.field: p.message for p in exc.problems}
-            else:
-                errors = {"date": exc.message}
-    return _diary_again(request, csrf_token, form, errors)
+    if errors:
+        return _diary_again(request, csrf_token, form, errors)
+    return _save_entry(
+        request,
+        csrf_token,
+        form,
+        lambda tx: service.create_diary_entry(tx.db, tx.actor, tx.ctx, tx.actor.patient_id, data),
+        refusals=(InvalidInput, Conflict),
+        general_field="date",
+    )
 
 
 @router.get("/therapies")

@@ -39,3 +39,18 @@ def next_link(request: Request, cursor: str | None) -> str | None:
     if cursor is None:
         return None
     return str(request.url.include_query_params(cursor=cursor))
+
+
+def whole_number(
+    text: str, low: int, high: int, *, required: bool = False
+) -> tuple[int | None, bool]:
+    """A whole number typed into a page's form: (the number, or None when it was left
+    empty or cannot be used; whether it can be used: digits only, from ``low`` to
+    ``high``, and given when ``required``). The page names the field in its own words."""
+    text = text.strip()
+    if not text:
+        return None, not required
+    if not text.isdecimal():  # not isdigit: "²" is a digit that int() refuses
+        return None, False
+    number = int(text)
+    return (number, True) if low <= number <= high else (None, False)

@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from painpath.kit.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Problem
 from painpath.kit.records import etag
+from painpath.kit.routes import whole_number
 from painpath.kit.security import StepUpRequired
 from painpath.kit.web import register_nav, render, transaction
 from painpath.medication import service
@@ -304,9 +305,8 @@ def record_blood_pressure(
         numbers: dict[str, int | None] = {}
         problems: list[Problem] = []
         for field, (what, low, high) in BP_FIELDS.items():
-            text = values[field].strip()
-            number = int(text) if text.isdigit() else None
-            if (text or field != "pulse") and (number is None or not low <= number <= high):
+            number, usable = whole_number(values[field], low, high, required=field != "pulse")
+            if not usable:
                 problems.append(
                     Problem(field, f"Enter {what} as a whole number from {low} to {high}")
                 )
@@ -688,7 +688,7 @@ def plan_taper(
             day = _date(start, "start", "the first day of the taper")
         except FormError as exc:
             problems += exc.problems
-        if not weeks.strip().isdigit() or not 1 <= int(weeks) <= 104:
+        if not weeks.strip().isdecimal() or not 1 <= int(weeks) <= 104:
             problems.append(Problem("weeks", "Enter the number of weeks, from 1 to 104"))
         if problems or day is None:
             raise FormError(problems)
@@ -727,7 +727,7 @@ def change_taper(
             problems += exc.problems
         hold_days = 7
         if days.strip():
-            if not days.strip().isdigit() or not 1 <= int(days) <= 84:
+            if not days.strip().isdecimal() or not 1 <= int(days) <= 84:
                 problems.append(Problem("days", "Enter the days to hold, from 1 to 84"))
             else:
                 hold_days = int(days)

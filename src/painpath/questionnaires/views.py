@@ -25,6 +25,7 @@ from painpath.kit.errors import (
     Problem,
 )
 from painpath.kit.records import etag
+from painpath.kit.routes import whole_number
 from painpath.kit.web import Tx, register_nav, render, transaction
 from painpath.questionnaires import service
 from painpath.questionnaires.domain import (
@@ -358,19 +359,16 @@ def _schedule_rows(
     names = _names()
     for i, instrument in enumerate(code[:50]):
         text = (every_days[i] if i < len(every_days) else "").strip()
-        every: int | None = None
-        if text:
-            every = int(text) if text.isdigit() else 0
-            if not 1 <= every <= 365:
-                label = names.get(instrument, instrument)
-                problems.append(
-                    Problem(
-                        f"instruments.{instrument}.every_days",
-                        f"{label}: give the number of days as a whole number from 1 to 365, "
-                        "or leave it empty.",
-                    )
+        every, usable = whole_number(text, 1, 365)
+        if not usable:
+            label = names.get(instrument, instrument)
+            problems.append(
+                Problem(
+                    f"instruments.{instrument}.every_days",
+                    f"{label}: give the number of days as a whole number from 1 to 365, "
+                    "or leave it empty.",
                 )
-                every = None
+            )
         rows[instrument] = {
             "scheduled": instrument in ticked["scheduled"],
             "every_days": every if every is not None else (text[:4] or None),
@@ -413,7 +411,7 @@ def save_schedule(
                     tx.ctx,
                     patient_id,
                     ScheduleUpdate.model_validate({"instruments": chosen}),
-                    if_match=etag(patient_id, int(version)) if version.isdigit() else "",
+                    if_match=etag(patient_id, int(version)) if version.isdecimal() else "",
                 )
             except ValidationError:
                 problems.append(Problem("instruments", "Check the schedule and try again."))

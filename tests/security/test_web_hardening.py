@@ -262,3 +262,10 @@ def test_a_cursor_that_was_never_made_by_painpath_is_a_clear_422(world: World) -
 @pytest.mark.parametrize("made", ["Ann Patient|4b3c", "2026-01-01T00:00:00+00:00|x", "é|ü"])
 def test_a_cursor_painpath_made_reads_back(made: str) -> None:
     assert decode_cursor(encode_cursor(made)) == made
+
+
+def test_a_superscript_digit_is_not_a_number_and_not_a_server_error(world: World) -> None:
+    """A "²" is a digit to str.isdigit() but int() refuses it: the pages test with
+    isdecimal(), so a page number of "²" is simply not a number (page 1)."""
+    page = world.client.get("/caseload?page=%C2%B2", headers=world.headers(TEAM))
+    assert page.status_code == 200

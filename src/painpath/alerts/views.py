@@ -98,7 +98,7 @@ def change_alert(
                 tx.ctx,
                 alert_id,
                 data,
-                if_match=etag(alert_id, int(version)) if version.isdigit() else None,
+                if_match=etag(alert_id, int(version)) if version.isdecimal() else None,
             )
         except ValidationError:
             problems.append(Problem("status", "Choose acknowledge or resolve."))

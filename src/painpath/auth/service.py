@@ -108,7 +108,7 @@ class SignedIn:
 def _check_totp(user: User, code: str | None, now: datetime) -> bool:
     if user.totp_secret is None:
         return True
-    if not code or not code.strip().isdigit():
+    if not code or not code.strip().isdecimal():
         return False
     totp = pyotp.TOTP(user.totp_secret)
     current = int(now.timestamp()) // totp.interval

@@ -190,7 +190,7 @@ class SecurityMiddleware:
             return
         if unsafe:
             declared = headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            if declared.isdecimal() and int(declared) > MAX_BODY_BYTES:
                 await _refuse(send_with_headers, 413, TOO_LARGE)
                 return
             body, complete = await _read_body(receive, MAX_BODY_BYTES)

@@ -705,7 +705,7 @@ def _parse_option_sets(r: _Reader, value: object) -> dict[str, OptionSet]:
             anchors: dict[int, str] = {}
             for key, label in anchors_raw.items():
                 apath = f"{spath}.anchors.{key}"
-                if not key.lstrip("-").isdigit() or not low <= int(key) <= high:
+                if not key.lstrip("-").isdecimal() or not low <= int(key) <= high:
                     r.fail(apath, f"expected a whole number from {low} to {high}")
                 anchors[int(key)] = r.text(label, apath)
             options = [(v, anchors.get(v, "")) for v in range(low, high + 1)]
@@ -749,7 +749,7 @@ def _parse_item(
             r.fail(spath, "expected an object of answer value → item score")
         keys = set()
         for key, item_score in mapping.items():
-            if not key.lstrip("-").isdigit() or int(key) not in options.values:
+            if not key.lstrip("-").isdecimal() or int(key) not in options.values:
                 r.fail(f"{spath}.{key}", f"not an answer value of option set {set_name!r}")
             keys.add(int(key))
             scores[int(key)] = r.integer(item_score, f"{spath}.{key}")

@@ -178,7 +178,7 @@ def settings_submit(
     if not errors:
         try:
             with transaction(request, csrf_token=csrf_token) as tx:
-                stale = etag(tx.actor.user_id, int(version) if version.isdigit() else -1)
+                stale = etag(tx.actor.user_id, int(version) if version.isdecimal() else -1)
                 service.update_preferences(tx.db, tx.actor, tx.ctx, data, if_match=stale)
             return RedirectResponse("/settings/reminders?saved=1", status_code=303)
         except InvalidInput as exc:

@@ -237,3 +237,27 @@ def test_the_today_page_does_not_query_per_course(
         db.commit()
     two_courses, _ = statements_for(app_client, migrated_db, "/today", headers)
     assert two_courses == one_course, "the Today page queries once per course"
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.CLINICIAN])
+def test_a_signed_in_request_finds_its_actor_in_one_statement(
+    app_client: TestClient,
+    migrated_db: Database,
+    session_factory: sessionmaker[Session],
+    role: Role,
+) -> None:
+    """Every request with a session starts by finding the session, its account and the
+    account's patient or clinician: one joined statement, not three."""
+    from painpath.auth import service
+    from painpath.auth.service import hash_token
+
+    with session_factory() as db:
+        who = person(db, role, "Counted")
+        db.commit()
+    token = sign_in(app_client, who)["Authorization"].removeprefix("Bearer ")
+    with session_factory() as db, counting(migrated_db) as statements:
+        actor = service.authenticate(db, Settings(), token, datetime.now(UTC))
+    assert actor is not None and actor.role is role
+    assert (actor.patient_id or actor.clinician_id) is not None
+    assert len(statements) == 1, statements
+    assert hash_token(token) not in str(statements)  # bound as a parameter

@@ -27,6 +27,24 @@ def session_by_token_hash(db: Session, token_hash: str) -> UserSession | None:
     return db.scalars(select(UserSession).where(UserSession.token_hash == token_hash)).one_or_none()
 
 
+def signed_in(
+    db: Session, token_hash: str
+) -> tuple[UserSession, User, uuid.UUID | None, uuid.UUID | None] | None:
+    """The session, its account, and the account's patient or clinician id, in one
+    statement (every signed-in request starts here)."""
+    row = db.execute(
+        select(UserSession, User, Patient.id, Clinician.id)
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(Patient, Patient.user_id == User.id)
+        .outerjoin(Clinician, Clinician.user_id == User.id)
+        .where(UserSession.token_hash == token_hash)
+    ).first()
+    if row is None:
+        return None
+    session, user, patient_id, clinician_id = row
+    return session, user, patient_id, clinician_id
+
+
 def patient_id_for_user(db: Session, user_id: uuid.UUID) -> uuid.UUID | None:
     return db.scalars(select(Patient.id).where(Patient.user_id == user_id)).one_or_none()
 

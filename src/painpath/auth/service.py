@@ -267,20 +267,32 @@ def _end_session(db: Session, token: str, now: datetime) -> None:
     )
 
 
-def _actor_for(db: Session, user: User, row: UserSession | None, now: datetime) -> Actor:
+def _actor_for(
+    db: Session,
+    user: User,
+    row: UserSession | None,
+    now: datetime,
+    *,
+    ids: tuple[uuid.UUID | None, uuid.UUID | None] | None = None,
+) -> Actor:
+    """``ids``: the account's patient and clinician ids when already read (else queried)."""
     role = Role(user.role)
     break_glass: frozenset[uuid.UUID] = frozenset()
     if role is Role.ADMIN:
         since = now - timedelta(minutes=BREAK_GLASS_MINUTES)
         break_glass = repository.break_glass_patients(db, user.id, since)
+    if ids is None:
+        ids = (
+            repository.patient_id_for_user(db, user.id) if role is Role.PATIENT else None,
+            repository.clinician_id_for_user(db, user.id) if role is Role.CLINICIAN else None,
+        )
+    patient_id, clinician_id = ids
     return Actor(
         user_id=user.id,
         role=role,
         display_name=user.display_name,
-        patient_id=repository.patient_id_for_user(db, user.id) if role is Role.PATIENT else None,
-        clinician_id=(
-            repository.clinician_id_for_user(db, user.id) if role is Role.CLINICIAN else None
-        ),
+        patient_id=patient_id if role is Role.PATIENT else None,
+        clinician_id=clinician_id if role is Role.CLINICIAN else None,
         session_id=row.id if row else None,
         csrf_token=row.csrf_token if row else "",
         break_glass_patients=break_glass,
@@ -289,11 +301,11 @@ def _actor_for(db: Session, user: User, row: UserSession | None, now: datetime) 
 
 def authenticate(db: Session, settings: Settings, token: str, now: datetime) -> Actor | None:
     """The actor for a session token, or None if it is unknown, revoked or timed out."""
-    row = repository.session_by_token_hash(db, hash_token(token))
-    if row is None or row.revoked_at is not None or now >= row.expires_at:
+    found = repository.signed_in(db, hash_token(token))
+    if found is None:
         return None
-    user = repository.user_by_id(db, row.user_id)
-    if user is None or not user.is_active:
+    row, user, patient_id, clinician_id = found
+    if row.revoked_at is not None or now >= row.expires_at or not user.is_active:
         return None
     idle = session_idle_limit_minutes(
         Role(user.role),
@@ -305,7 +317,7 @@ def authenticate(db: Session, settings: Settings, token: str, now: datetime) -> 
         return None
     if now - row.last_seen_at > timedelta(seconds=30):
         row.last_seen_at = now
-    return _actor_for(db, user, row, now)
+    return _actor_for(db, user, row, now, ids=(patient_id, clinician_id))
 
 
 def logout(db: Session, actor: Actor, now: datetime) -> None:

@@ -362,16 +362,21 @@ def _span(stopped_on: date | None, steps: Sequence[_Step], today: date) -> _Span
     )
 
 
+def _dose_days(doses: Iterable[tuple[date | None, datetime]], zone: ZoneInfo) -> frozenset[date]:
+    """The days of doses (scheduled for, taken at): the scheduled date, else the
+    patient's local date of taking it."""
+    return frozenset(scheduled or _local_date(taken_at, zone) for scheduled, taken_at in doses)
+
+
 def _course_inputs(
     span: _Span,
-    zone: ZoneInfo,
     diary: Iterable[tuple[date, int]],
-    doses: Iterable[tuple[date | None, datetime]],
+    doses_taken_on: frozenset[date],
     co_interventions: Sequence[CoIntervention],
 ) -> CourseInputs:
     """The inputs from the rows of the course's days: the diary from the baseline's
-    first day to ``span.upto``, the doses (scheduled for, taken at) taken since the day
-    before the start."""
+    first day to ``span.upto``, the days of the doses taken since the day before the
+    start."""
     return CourseInputs(
         start=span.start,
         target_dose_reached=span.target_dose_reached,
@@ -379,9 +384,7 @@ def _course_inputs(
         end=span.end,
         upto=span.upto,
         diary=tuple(DiaryPoint(day, pain) for day, pain in diary),
-        doses_taken_on=frozenset(
-            scheduled or _local_date(taken_at, zone) for scheduled, taken_at in doses
-        ),
+        doses_taken_on=doses_taken_on,
         co_interventions=tuple(co_interventions),
         dose_changes=span.dose_changes,
     )
@@ -405,7 +408,7 @@ def _inputs(
         if m.started_on is not None
     ]
     co = _co_interventions(sessions, medicines, span.baseline_first, span.upto)
-    return _course_inputs(span, ZoneInfo(patient.timezone), diary, doses, co)
+    return _course_inputs(span, diary, _dose_days(doses, ZoneInfo(patient.timezone)), co)
 
 
 def _analyse(
@@ -868,17 +871,22 @@ def _batch_results(
     spans = [c.span for c in analysed if c.span is not None]
     ids = list(dict.fromkeys(c.patient_id for c in analysed))
     diary: dict[uuid.UUID, list[tuple[date, int]]] = {}
-    doses: dict[uuid.UUID, list[repository.TakenDose]] = {}
+    doses: dict[tuple[uuid.UUID, uuid.UUID], tuple[set[date], list[datetime]]] = {}
     sessions: dict[uuid.UUID, list[tuple[str, date]]] = {}
     medicines: dict[uuid.UUID, list[tuple[str, date, date | None]]] = {}
     answers: dict[uuid.UUID, list[tuple[str, datetime, Any, str | None, Any]]] = {}
     if ids:
         first = min(s.baseline_first for s in spans)
         last = max(s.upto for s in spans)
-        since = min(s.doses_since for s in spans)
-        rx_ids = list(dict.fromkeys(c.prescription.id for c in analysed))
         diary = repository.diary_pain_by_patient(db, ids, start=first, end=last)
-        doses = repository.taken_doses_by_patient(db, ids, rx_ids, since=since)
+        doses = repository.taken_dose_days(
+            db,
+            [
+                (c.patient_id, c.prescription.id, c.span.doses_since.date())
+                for c in analysed
+                if c.span is not None
+            ],
+        )
         sessions = repository.therapy_sessions_by_patient(db, ids, end=last)
         medicines = repository.pain_medicines_by_patient(db, ids)
         codes = [m.code for m in MEASURES] + ["pgic"]
@@ -890,22 +898,17 @@ def _batch_results(
         if span is None:
             out[(pid, rx.id)] = _no_schedule_result(rx, c.today)
             continue
-        first_dose_day = span.doses_since.date()  # taken at or after its midnight (UTC)
         co = _co_interventions(
             [(kind, day) for kind, day in sessions.get(pid, ()) if day <= span.upto],
             medicines.get(pid, ()),
             span.baseline_first,
             span.upto,
         )
+        days, times = doses[(pid, rx.id)]  # from the day before the start (UTC) on
         inputs = _course_inputs(
             span,
-            c.zone,
             [(d, p) for d, p in diary.get(pid, ()) if span.baseline_first <= d <= span.upto],
-            [
-                (scheduled, cast(datetime, taken_at))
-                for dose_rx, scheduled, taken_at, taken_on in doses.get(pid, ())
-                if taken_on >= first_dose_day and (dose_rx is None or dose_rx == rx.id)
-            ],
+            frozenset(days.union(_local_date(t, c.zone) for t in times)),
             co,
         )
         out[(pid, rx.id)] = _result_json(

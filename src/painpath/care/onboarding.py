@@ -31,7 +31,7 @@ from painpath.care.models import (
     Notification,
     Patient,
 )
-from painpath.care.service import authorize_patient, patient_today, record_access
+from painpath.care.service import authorize_patient, patient_today, record_access, record_denied
 from painpath.config import Settings
 from painpath.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from painpath.kit.records import Ctx
@@ -222,15 +222,13 @@ def consents(db: Session, actor: Actor, ctx: Ctx) -> list[Consent]:
 def withdraw_consent(db: Session, actor: Actor, ctx: Ctx, consent_id: uuid.UUID) -> Consent:
     consent = db.get(Consent, consent_id)
     if consent is None or consent.patient_id != actor.patient_id:
-        audit.record(
+        record_denied(
             db,
             actor,
+            ctx,
             action="withdraw-consent",
             resource_type="consent",
             resource_id=str(consent_id),
-            outcome="denied",
-            request_id=ctx.request_id,
-            now=ctx.now,
             reason="not the patient's own consent, or no such consent",
         )
         raise NotFound("no such consent")

@@ -322,7 +322,7 @@ FOLLOW_UP_NAMESPACE = uuid.UUID("6b0f3f1e-4a53-4f4e-9d7b-3c2d8a1e5f60")
 ROLE_FOR_KIND = {"gp": "gp", "pain-specialist": "pain-specialist"}
 
 
-def _deny(
+def record_denied(
     db: Session,
     actor: Actor,
     ctx: Ctx,
@@ -333,6 +333,7 @@ def _deny(
     patient_id: uuid.UUID | None = None,
     resource_id: str | None = None,
 ) -> None:
+    """Audit a refused read or change (kept through the request's rollback)."""
     audit.record(
         db,
         actor,
@@ -352,7 +353,7 @@ def _clinicians_only(
 ) -> None:
     """Some records (reviews, clinical notes) are read by the care team's clinicians only."""
     if not actor.is_clinician:
-        _deny(
+        record_denied(
             db,
             actor,
             ctx,
@@ -405,7 +406,7 @@ def list_clinicians(
 ) -> Page[ClinicianRead]:
     """Clinicians to choose from (a specialist to refer to, a team member to add)."""
     if actor.is_patient:
-        _deny(db, actor, ctx, action="list", resource_type=CLINICIAN, reason="patients")
+        record_denied(db, actor, ctx, action="list", resource_type=CLINICIAN, reason="patients")
         raise Forbidden("only clinicians and administrators can list clinicians")
     if kind is not None and kind not in CLINICIAN_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(CLINICIAN_KINDS)}", field="kind")
@@ -447,11 +448,13 @@ def _admin_patient(
     if actor.is_admin:
         patient = repository.patient(db, patient_id)
         if patient is None:
-            _deny(db, actor, ctx, action=action, resource_type=CARE_TEAM, reason="no such patient")
+            record_denied(
+                db, actor, ctx, action=action, resource_type=CARE_TEAM, reason="no such patient"
+            )
             raise NotFound(NOT_FOUND)
         return patient
     visible = repository.visible_patient(db, actor, patient_id)
-    _deny(
+    record_denied(
         db,
         actor,
         ctx,
@@ -488,7 +491,7 @@ def list_care_teams(
 ) -> Page[CareTeamRead]:
     """Patients' names and care teams, for administrators (no clinical data)."""
     if not actor.is_admin:
-        _deny(db, actor, ctx, action="list", resource_type=CARE_TEAM, reason="not an admin")
+        record_denied(db, actor, ctx, action="list", resource_type=CARE_TEAM, reason="not an admin")
         raise Forbidden("only administrators manage care teams")
     check_limit(limit)
     text = decode_cursor(cursor)
@@ -660,7 +663,9 @@ def list_referrals(
 ) -> Page[ReferralRead]:
     """Referrals sent to the signed-in clinician (the patient's name and the reason only)."""
     if not actor.is_clinician or actor.clinician_id is None:
-        _deny(db, actor, ctx, action="list", resource_type=REFERRAL, reason="not a clinician")
+        record_denied(
+            db, actor, ctx, action="list", resource_type=REFERRAL, reason="not a clinician"
+        )
         raise Forbidden("only clinicians receive referrals")
     if status is not None and status not in REFERRAL_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(REFERRAL_STATUSES)}", field="status")
@@ -698,7 +703,7 @@ def decide_referral(
         or actor.clinician_id is None
         or referral.to_clinician_id != actor.clinician_id
     ):
-        _deny(
+        record_denied(
             db,
             actor,
             ctx,
@@ -1235,7 +1240,9 @@ def caseload(
     longest waiting), with the figures that say who needs them today. A fixed handful of
     queries for the whole page, however many patients."""
     if not actor.is_clinician or actor.clinician_id is None:
-        _deny(db, actor, ctx, action="list", resource_type=CASELOAD, reason="not a clinician")
+        record_denied(
+            db, actor, ctx, action="list", resource_type=CASELOAD, reason="not a clinician"
+        )
         raise Forbidden("only clinicians have a caseload")
     out = _caseload_page(db, actor.clinician_id, ctx, attention_only, page, per_page, name)
     audit.record(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from painpath.audit import service as audit
 from painpath.auth.domain import Actor
 from painpath.care.models import FollowUp, Notification
-from painpath.care.service import authorize_patient, patient_today, record_access
+from painpath.care.service import authorize_patient, patient_today, record_access, record_denied
 from painpath.diary.models import DiaryEntry
 from painpath.kit.errors import NotFound
 from painpath.kit.records import Ctx
@@ -77,21 +77,27 @@ def unread_messages(db: Session, actor: Actor, limit: int = 5) -> Sequence[Notif
 
 def mark_read(db: Session, actor: Actor, ctx: Ctx, notification_id: uuid.UUID) -> None:
     note = db.get(Notification, notification_id)
-    mine = note is not None and note.user_id == actor.user_id
+    if note is None or note.user_id != actor.user_id:
+        record_denied(
+            db,
+            actor,
+            ctx,
+            action="mark-read",
+            resource_type="notification",
+            resource_id=str(notification_id),
+            reason="not the user's own message, or no such message",
+        )
+        raise NotFound("no such message")
     audit.record(
         db,
         actor,
         action="mark-read",
         resource_type="notification",
         resource_id=str(notification_id),
-        patient_id=note.patient_id if note is not None and mine else None,
-        outcome="allowed" if mine else "denied",
+        patient_id=note.patient_id,
         request_id=ctx.request_id,
         now=ctx.now,
-        reason=None if mine else "not the user's own message, or no such message",
     )
-    if note is None or not mine:
-        raise NotFound("no such message")
     if note.read_at is None:
         note.read_at = ctx.now
 

@@ -23,10 +23,14 @@ from sqlalchemy.orm import Session
 
 from painpath.alerts.domain import questionnaire_causes
 from painpath.alerts.service import raise_causes
-from painpath.audit import service as audit
 from painpath.auth.domain import Actor
 from painpath.care.models import CarePlan, Patient
-from painpath.care.service import authorize_patient, patient_today, record_access
+from painpath.care.service import (
+    authorize_patient,
+    patient_today,
+    record_access,
+    record_denied,
+)
 from painpath.kit.errors import InvalidInput, NotFound
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
 from painpath.kit.records import Ctx, body_hash, check_if_match, etag, is_replay, stale_record
@@ -179,16 +183,14 @@ def get_response(
     )
     row = repository.patient_response(db, patient.id, response_id)
     if row is None:
-        audit.record(
+        record_denied(
             db,
             actor,
+            ctx,
             action="read",
             resource_type=RESPONSE,
             resource_id=str(response_id),
             patient_id=patient.id,
-            outcome="denied",
-            request_id=ctx.request_id,
-            now=ctx.now,
             reason="no such questionnaire response",
         )
         raise NotFound("no such questionnaire response")

@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 import painpath.models  # noqa: F401
 from painpath import migrate
 from painpath.db import Base, make_engine
+from painpath.partitions import include_name
 from tests.conftest import drop_database, fresh_database_url
 
 
@@ -24,7 +25,10 @@ def test_upgrade_from_empty_matches_the_models_and_round_trips(
         assert migrate.current_revision(engine) == migrate.head_revision()
         with engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+                MigrationContext.configure(
+                    conn, opts={"compare_type": True, "include_name": include_name}
+                ),
+                Base.metadata,
             )
         assert diff == [], f"models and migrations differ: {diff}"
         tables = set(inspect(engine).get_table_names())

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 import painpath.models  # noqa: F401  (registers every model)
 from painpath import migrate
 from painpath.db import Base, make_engine
+from painpath.partitions import is_partition
 from painpath.questionnaires.models import QuestionnaireResponse
 from tests.conftest import drop_database, fresh_database_url
 
@@ -117,10 +118,26 @@ def _value(engine: Engine, table: sa.Table, column: sa.Column[Any], i: int) -> A
     raise AssertionError(f"no test value for {table.name}.{column.name} ({kind!r})")
 
 
+def _tables(engine: Engine) -> MetaData:
+    """The database's tables, without the partitions of the partitioned ones (PostgreSQL
+    stores their rows there; they are written and read through the partitioned table)."""
+    meta = MetaData()
+    meta.reflect(engine, only=lambda name, _meta: not is_partition(name))
+    return meta
+
+
+def _key(table: sa.Table) -> list[str]:
+    """The row's identity: the model's primary key (a partitioned table's primary key
+    also holds the partition key), else the table's own, else every column."""
+    model = Base.metadata.tables.get(table.name)
+    if model is not None and all(c.name in table.columns for c in model.primary_key.columns):
+        return [c.name for c in model.primary_key.columns]
+    return [c.name for c in (list(table.primary_key.columns) or list(table.columns))]
+
+
 def fill(engine: Engine) -> Snapshot:
     """ROWS rows in every table (parents first), read back as they were stored."""
-    meta = MetaData()
-    meta.reflect(engine)
+    meta = _tables(engine)
     made: dict[str, list[Row]] = {}
     for table in meta.sorted_tables:
         if table.name == "alembic_version":
@@ -148,17 +165,15 @@ def fill(engine: Engine) -> Snapshot:
 
 
 def snapshot(engine: Engine) -> Snapshot:
-    meta = MetaData()
-    meta.reflect(engine)
+    meta = _tables(engine)
     out: Snapshot = {}
     with engine.connect() as conn:
         for table in meta.sorted_tables:
             if table.name == "alembic_version":
                 continue
-            keys = list(table.primary_key.columns) or list(table.columns)
+            keys = _key(table)
             out[table.name] = {
-                tuple(r[c.name] for c in keys): dict(r)
-                for r in conn.execute(select(table)).mappings()
+                tuple(r[c] for c in keys): dict(r) for r in conn.execute(select(table)).mappings()
             }
     return out
 

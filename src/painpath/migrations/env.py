@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 import painpath.models  # noqa: F401  (registers every table)
 from painpath.config import load_settings
 from painpath.db import Base, make_engine
+from painpath.partitions import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,6 +27,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from painpath.config import Settings
 from painpath.db import make_session_factory, unit_of_work, utcnow
+from painpath.partitions import ensure_partitions_on
 from painpath.reminders import domain, mailer, service
 from painpath.reminders.service import EmailJob
 
@@ -100,6 +101,7 @@ def run_once(
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
     counts = RunCounts()
+    _keep_partitions(factory, now, counts)
     with unit_of_work(factory) as db:
         released, unknown = service.recover(db, now)
     counts.released, counts.unknown = released, unknown
@@ -116,6 +118,21 @@ def run_once(
     _plan(factory, settings, now, counts)
     _dispatch(factory, settings, now, counts, fault=fault, batch=batch, lease=lease)
     return counts.as_dict()
+
+
+def _keep_partitions(factory: sessionmaker[Session], now: datetime, counts: RunCounts) -> None:
+    """The coming years' partitions of the largest tables (PostgreSQL), made ahead."""
+    try:
+        with unit_of_work(factory) as db:
+            report = ensure_partitions_on(db.connection(), now=now)
+    except Exception as exc:  # a fault there must not stop the reminders
+        log.error("making the coming years' partitions failed: %s", type(exc).__name__)
+        counts.errors += 1
+        return
+    for name in report.created:
+        log.info("created the partition %s", name)
+    for name in report.left_in_default:
+        log.warning("partition %s not created: its rows are in the default partition", name)
 
 
 def _plan(

@@ -29,7 +29,7 @@ from painpath.auth import views as auth_views
 from painpath.care import api as care_api
 from painpath.care import onboarding_views
 from painpath.care import views as care_views
-from painpath.config import Settings, load_settings
+from painpath.config import Settings, check_production_config, is_production, load_settings
 from painpath.db import backend_name, make_engine, make_session_factory
 from painpath.diary import api as diary_api
 from painpath.diary import views as diary_views
@@ -37,7 +37,7 @@ from painpath.interop import api as interop_api
 from painpath.interop import views as interop_views
 from painpath.kit import logging as structured_logging
 from painpath.kit.clock import Clock, SystemClock
-from painpath.kit.errors import ConfigurationError, InvalidInput, PainPathError
+from painpath.kit.errors import InvalidInput, PainPathError
 from painpath.kit.security import (
     MAX_BODY_BYTES,
     SecurityMiddleware,
@@ -99,21 +99,6 @@ def public_origins(settings: Settings) -> tuple[str, ...]:
         return ()
     scheme, _, rest = settings.smtp_link_base.partition("://")
     return (f"{scheme}://{rest.split('/', 1)[0]}",) if rest else ()
-
-
-def is_production() -> bool:
-    return os.environ.get("PAINPATH_ENVIRONMENT", "").strip().lower() == "production"
-
-
-def check_production_config(settings: Settings) -> None:
-    """Refuse to start a production deployment that is not configured safely (C-4)."""
-    if not is_production():
-        return
-    problems = []
-    if not settings.secure_cookies:
-        problems.append("PAINPATH_SECURE_COOKIES must be true (serve over HTTPS)")
-    if problems:
-        raise ConfigurationError("unsafe production configuration", problems)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -73,15 +73,31 @@ def _engine(settings: Settings, *, check_schema: bool = True) -> Engine:
 def db_upgrade() -> None:
     """Create or migrate the database to the current schema."""
     from painpath import migrate
+    from painpath.partitions import ensure_partitions
 
     settings = _settings()
     try:
         engine = _engine(settings, check_schema=False)
-        engine.dispose()
-        migrate.upgrade(settings.resolved_database_url)
-        emit({"schema": migrate.head_revision(), "database": settings.backend})
+        try:
+            migrate.upgrade(settings.resolved_database_url)
+            partitions = ensure_partitions(engine)
+        finally:
+            engine.dispose()
+        result: dict[str, object] = {
+            "schema": migrate.head_revision(),
+            "database": settings.backend,
+        }
+        if partitions.created:
+            result["partitions_created"] = partitions.created
+        if partitions.left_in_default:
+            result["partitions_left_in_default"] = partitions.left_in_default
+        emit(result)
     except ConfigurationError as exc:
         fail(str(exc))
+
+
+def _say_serving(host: str, port: int, settings: Settings) -> None:
+    sys.stderr.write(f"PainPath on http://{host}:{port} ({settings.backend} database)\n")
 
 
 @app.command()
@@ -96,19 +112,24 @@ def serve(
     """Run the web application."""
     import uvicorn
 
-    from painpath.app import create_app, freeze_startup_objects
-
     settings = _settings()
-    try:
-        engine = _engine(settings)
-        application = create_app(settings, engine=engine)
-    except ConfigurationError as exc:
-        fail(str(exc))
-    freeze_startup_objects()
     bind_host = host or settings.host
     bind_port = port or settings.port
-    sys.stderr.write(f"PainPath on http://{bind_host}:{bind_port} ({settings.backend} database)\n")
     if workers > 1:
+        # Each worker builds its own application. This process only checks what would stop
+        # them (the configuration, the database and its schema, the medicines knowledge)
+        # and keeps none of it: building the whole application here too cost about
+        # 250 MiB more for the life of the server (docs/benchmarks.md).
+        from painpath.config import check_production_config
+        from painpath.medication.domain.knowledge import load_knowledge
+
+        try:
+            check_production_config(settings)
+            load_knowledge()
+            _engine(settings).dispose()
+        except ConfigurationError as exc:
+            fail(str(exc))
+        _say_serving(bind_host, bind_port, settings)
         os.environ["PAINPATH_DATABASE_URL"] = settings.resolved_database_url
         uvicorn.run(
             "painpath.app:create_served_app",
@@ -124,6 +145,15 @@ def serve(
             timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
         )
         return
+    from painpath.app import create_app, freeze_startup_objects
+
+    try:
+        engine = _engine(settings)
+        application = create_app(settings, engine=engine)
+    except ConfigurationError as exc:
+        fail(str(exc))
+    freeze_startup_objects()
+    _say_serving(bind_host, bind_port, settings)
     stop_worker = None
     if in_process_worker:
         from painpath.reminders.worker import start_in_process_worker
@@ -261,8 +291,21 @@ def restore(
         fail(f"restored, but these tables do not match the backup: {result['mismatched']}", 1)
 
 
-def _mount_area_commands() -> None:
-    """Each clinical area brings its own sub-commands."""
+# The commands defined in this module. Anything else is an area's command, and the areas
+# are only imported when one of theirs is asked for (or the help lists them all): they
+# import the statistics, chart, PDF and FHIR libraries, about 230 MiB and several seconds,
+# which `painpath serve --workers N`'s supervising process and `painpath db upgrade` do
+# not need.
+CORE_COMMANDS = frozenset({"db", "serve", "demo", "user", "patients", "backup", "restore"})
+_mounted = False
+
+
+def mount_area_commands() -> None:
+    """Each clinical area brings its own sub-commands (once)."""
+    global _mounted
+    if _mounted:
+        return
+    _mounted = True
     from painpath.interop.cli import export_app, import_app, report_app
     from painpath.medication.cli import interactions_app, medicines_app, taper_app
     from painpath.questionnaires.cli import app as instruments_app
@@ -283,11 +326,10 @@ def _mount_area_commands() -> None:
     app.command("worker")(worker_command)
 
 
-_mount_area_commands()
-
-
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if len(sys.argv) < 2 or sys.argv[1] not in CORE_COMMANDS:
+        mount_area_commands()
     app()
 
 

@@ -6,10 +6,13 @@ needs no configuration at all.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from painpath.kit.errors import ConfigurationError
 
 
 class Settings(BaseSettings):
@@ -58,3 +61,18 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     return Settings()
+
+
+def is_production() -> bool:
+    return os.environ.get("PAINPATH_ENVIRONMENT", "").strip().lower() == "production"
+
+
+def check_production_config(settings: Settings) -> None:
+    """Refuse to start a production deployment that is not configured safely (C-4)."""
+    if not is_production():
+        return
+    problems = []
+    if not settings.secure_cookies:
+        problems.append("PAINPATH_SECURE_COOKIES must be true (serve over HTTPS)")
+    if problems:
+        raise ConfigurationError("unsafe production configuration", problems)

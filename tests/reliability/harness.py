@@ -230,8 +230,9 @@ class Server(Process):
 def worker_args(interval: float = 1.0) -> list[str]:
     """The continuous reminders worker: `painpath worker` when the command is wired in,
     else the same command function run through Typer directly."""
-    from painpath.cli import app
+    from painpath.cli import app, mount_area_commands
 
+    mount_area_commands()
     names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     if "worker" in names:
         return [str(BIN / "painpath"), "worker", "--interval", f"{interval:g}"]

@@ -3,9 +3,10 @@ coming years' partitions are made ahead of time (painpath.partitions)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,13 @@ from sqlalchemy.orm import Session
 
 from painpath import migrate
 from painpath.audit import service as audit
-from painpath.auth.domain import SYSTEM_ACTOR, Role
+from painpath.auth.domain import SYSTEM_ACTOR, Actor, Role
 from painpath.db import make_engine
 from painpath.diary.models import DiaryEntry
+from painpath.kit.records import Ctx
 from painpath.partitions import PARTITIONED, ensure_partitions
+from painpath.questionnaires.schemas import QuestionnaireResponseCreate
+from painpath.questionnaires.service import submit_response
 from tests.conftest import drop_database, fresh_database_url
 from tests.factories import person
 
@@ -220,3 +224,53 @@ def test_a_retried_diary_entry_is_still_found_by_its_id(
     with Session(engine) as db:
         found = db.get(DiaryEntry, entry_id)
         assert found is not None and found.date == date(2020, 1, 2)
+
+
+def test_the_same_questionnaire_sent_twice_at_once_is_stored_once(
+    backend: str, scratch: tuple[str, Engine]
+) -> None:
+    """Two server processes answer the same retried request at the same moment, each with
+    its own clock: the completion time (part of the partitioned table's primary key) is
+    not the same, so only the per-id hold makes the second a replay."""
+    _postgresql_only(backend)
+    url, engine = scratch
+    migrate.upgrade(url)
+    with Session(engine) as db:
+        patient = person(db, Role.PATIENT, "Twice Sent")
+        db.commit()
+    assert patient.patient_id is not None
+    actor = Actor(
+        user_id=patient.user_id,
+        role=Role.PATIENT,
+        display_name="Twice Sent",
+        patient_id=patient.patient_id,
+    )
+    data = QuestionnaireResponseCreate(id=uuid.uuid4(), instrument="phq9", answers=[1] * 9)
+    created: list[bool] = []
+    first_wrote = threading.Event()
+
+    def second_process() -> None:
+        first_wrote.wait(10)
+        with Session(engine) as db:
+            db.execute(sa.text("SET LOCAL statement_timeout = '20s'"))
+            later = Ctx(now=datetime.now(UTC) + timedelta(seconds=1))
+            created.append(submit_response(db, actor, later, patient.patient_id, data)[1])
+            db.commit()
+
+    thread = threading.Thread(target=second_process)
+    thread.start()
+    with Session(engine) as db:
+        created.append(
+            submit_response(db, actor, Ctx(now=datetime.now(UTC)), patient.patient_id, data)[1]
+        )
+        first_wrote.set()
+        thread.join(0.5)  # the second is waiting for this one to finish
+        assert thread.is_alive()
+        db.commit()
+    thread.join(30)
+    assert created == [True, False]
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.text("SELECT count(*) FROM questionnaire_responses WHERE id = :id"), {"id": data.id}
+        ).scalar()
+    assert stored == 1

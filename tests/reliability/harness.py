@@ -509,7 +509,7 @@ def storage_problems(engine: Engine) -> list[str]:
             text(
                 "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                 "JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE a.amname = 'btree' AND n.nspname = 'public'"
+                "WHERE a.amname = 'btree' AND n.nspname = 'public' AND c.relkind = 'i'"
             )
         ).scalars()
         for name in list(indexes):
@@ -520,8 +520,12 @@ def storage_problems(engine: Engine) -> list[str]:
             except Exception as exc:
                 problems.append(f"bt_index_check {name}: {exc}")
                 conn.rollback()
+        # the tables that hold rows: plain tables and the partitions of partitioned ones
         tables = conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            )
         ).scalars()
         for name in list(tables):
             rows = conn.execute(

@@ -21,7 +21,7 @@ from painpath.diary.schemas import (
 )
 from painpath.kit.errors import Conflict, InvalidInput, NotFound
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
-from painpath.kit.records import Ctx, body_hash, is_replay
+from painpath.kit.records import Ctx, body_hash, hold_id, is_replay
 
 PATIENT_ONLY = frozenset({"patient"})
 DIARY = "diary-entry"
@@ -36,6 +36,7 @@ def create_diary_entry(
         db, actor, patient_id, ctx, resource_type=DIARY, action="create", writers=PATIENT_ONLY
     )
     digest = body_hash(data.model_dump(mode="json"))
+    hold_id(db, data.id)
     existing = repository.diary_entry(db, data.id)
     if is_replay(existing, patient.id, digest):
         return DiaryEntryRead.model_validate(existing), False

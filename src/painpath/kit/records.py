@@ -2,7 +2,8 @@
 
 - Idempotent creation: the client makes the id; the digest of the request body is kept
   with the record. The same id and body again returns the stored record; the same id
-  with another body is refused (422), never silently merged.
+  with another body is refused (422), never silently merged. Requests creating the same
+  id at the same moment go one after another (:func:`hold_id`).
 - Optimistic concurrency: records edited after creation carry a version; GET returns it
   as an ETag and a change must send it back in If-Match (428 without, 412 when stale).
 """
@@ -16,6 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from painpath.kit.errors import InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 
@@ -32,6 +36,25 @@ def body_hash(payload: Mapping[str, Any]) -> str:
     """A stable digest of a request body (keys sorted, values as JSON)."""
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+ID_LOCKS = 7301  # the advisory-lock key space of client-made record ids
+
+
+def hold_id(db: Session, record_id: uuid.UUID) -> None:
+    """Before looking for a client-made id: make concurrent requests creating the same id
+    go one after another (PostgreSQL; SQLite runs writing transactions one at a time),
+    so the second finds the first's record and answers as a replay.
+
+    On a partitioned table (diary entries, dose events, questionnaire responses: migration
+    0008) the primary key also holds the partition key, so the database refuses the same
+    id twice only when that key is the same too; a questionnaire's completion time is the
+    server's clock, which differs between two processes answering the same request."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": ID_LOCKS, "key": int.from_bytes(record_id.bytes[:4], "big", signed=True)},
+        )
 
 
 class ClientRecord(Protocol):

@@ -52,7 +52,7 @@ from painpath.kit.errors import (
     Problem,
 )
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
-from painpath.kit.records import Ctx, body_hash, check_if_match, is_replay
+from painpath.kit.records import Ctx, body_hash, check_if_match, hold_id, is_replay
 from painpath.medication import repository
 from painpath.medication.domain.interactions import check_interactions
 from painpath.medication.domain.knowledge import KnowledgeBase, MedicineKnowledge, load_knowledge
@@ -858,6 +858,7 @@ def create_dose_event(
         writers=PATIENT_ONLY,
     )
     digest = body_hash(data.model_dump(mode="json"))
+    hold_id(db, data.id)
     existing = repository.dose_event(db, data.id)
     if existing is not None and is_replay(existing, patient.id, digest):
         rx_old = (

@@ -33,7 +33,15 @@ from painpath.care.service import (
 )
 from painpath.kit.errors import InvalidInput, NotFound
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
-from painpath.kit.records import Ctx, body_hash, check_if_match, etag, is_replay, stale_record
+from painpath.kit.records import (
+    Ctx,
+    body_hash,
+    check_if_match,
+    etag,
+    hold_id,
+    is_replay,
+    stale_record,
+)
 from painpath.questionnaires import repository
 from painpath.questionnaires.domain import (
     DEFAULT_SCHEDULE,
@@ -137,6 +145,7 @@ def submit_response(
         db, actor, patient_id, ctx, resource_type=RESPONSE, action="create", writers=PATIENT_ONLY
     )
     digest = body_hash(data.model_dump(mode="json"))
+    hold_id(db, data.id)
     existing = repository.response(db, data.id)
     if existing is not None and is_replay(existing, patient.id, digest):
         return to_read(existing), False

@@ -2,12 +2,13 @@
 would buy, measured on the same machine with the same load generator. They patch the
 running server (in a wrapper, never the code) and are not part of `make bench`.
 
-    .venv/bin/python benchmarks/experiments.py chain-lock     # writes without the audit lock
+    .venv/bin/python benchmarks/experiments.py inline-seal    # audit events sealed in the request
     .venv/bin/python benchmarks/experiments.py gc-freeze      # caseload with gc.freeze()
 
-``chain-lock`` breaks the audit chain under concurrency (two events may share a
-predecessor): it only shows what the lock costs. ``gc-freeze`` needs the scale
-database kept by ``benchmarks/run.py --only scale --keep``.
+``inline-seal`` compares the server as shipped (audit events sealed after the request)
+with the same server sealing each request's events in the request, under the chain's
+lock, as PainPath did before migration 0009. ``gc-freeze`` needs the scale database
+kept by ``benchmarks/run.py --only scale --keep``.
 """
 
 from __future__ import annotations
@@ -31,16 +32,16 @@ SERVE = (
     "import uvicorn; from painpath.app import create_app; app = create_app(); "
     "uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning', access_log=False)"
 )
-NO_CHAIN_LOCK = (
-    "import painpath.audit.repository as r; r.lock_chain = lambda db: None; "
-    "import painpath.audit.service; " + SERVE
+INLINE_SEAL = (
+    "import painpath.audit.service as s; _append = s._append; "
+    "s._append = lambda db, **kw: (_append(db, **kw), s.seal(db))[0]; " + SERVE
 )
 GC_FREEZE = SERVE.replace(
     "app = create_app(); ", "app = create_app(); import gc; gc.collect(); gc.freeze(); "
 )
 
 
-def chain_lock(duration: float = 10.0) -> dict[str, Any]:
+def inline_seal(duration: float = 10.0) -> dict[str, Any]:
     from painpath.auth.passwords import hash_password
 
     now = datetime.now(UTC)
@@ -54,7 +55,7 @@ def chain_lock(duration: float = 10.0) -> dict[str, Any]:
         half = bench_writes.WRITE_PATIENTS // 2
         for name, source, patients in (
             ("as shipped", SERVE, range(0, half)),
-            ("without the audit chain lock", NO_CHAIN_LOCK, range(half, 2 * half)),
+            ("sealed in the request, under the chain lock", INLINE_SEAL, range(half, 2 * half)),
         ):
             clients = bench_writes._clients(url, patients, today)
             with serve(env, workdir, python=source, tag="experiment") as server:
@@ -90,8 +91,8 @@ def gc_freeze(requests: int = 60) -> dict[str, Any]:
 
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else ""
-    if which == "chain-lock":
-        result = chain_lock()
+    if which == "inline-seal":
+        result = inline_seal()
     elif which == "gc-freeze":
         result = gc_freeze()
     else:

@@ -1,4 +1,8 @@
-"""The audit trail: one append-only, hash-chained row per read or change of patient data."""
+"""The audit trail: one append-only, hash-chained row per read or change of patient data.
+
+An event is written with the request, unsealed (``seq`` empty, ``prev_hash`` and
+``hash`` blank); sealing links it into the chain: its position ``seq`` and the hash of
+its fields with the hash of the event before it (``painpath.audit.service.seal``)."""
 
 from __future__ import annotations
 
@@ -27,5 +31,9 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
+    # the event's place in the chain, given when it is sealed (None until then)
+    seq: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), default=None, index=True
+    )

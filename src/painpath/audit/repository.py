@@ -14,13 +14,43 @@ from painpath.care.models import Patient
 
 
 def lock_chain(db: Session) -> None:
-    """Serialise appends to the chain (PostgreSQL; SQLite's writer lock already does)."""
+    """Serialise changes to the chain: sealing, re-hashing (PostgreSQL; SQLite's writer
+    lock already does). Writing an event does not take it."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(42424242)"))
 
 
-def last_hash(db: Session) -> str | None:
-    return db.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+def chain_tail(db: Session) -> tuple[str, int] | None:
+    """(hash, seq) of the last sealed event, or None when nothing is sealed yet."""
+    row = db.execute(
+        select(AuditEvent.hash, AuditEvent.seq)
+        .where(AuditEvent.seq.is_not(None))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    if row is None or row[1] is None:
+        return None
+    return row[0], int(row[1])
+
+
+def unsealed(db: Session, limit: int) -> Sequence[AuditEvent]:
+    """Events not yet in the chain, oldest first."""
+    return db.scalars(
+        select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(limit)
+    ).all()
+
+
+def sealed_from(db: Session, seq: int) -> Sequence[AuditEvent]:
+    """The sealed events from position ``seq`` on, in chain order."""
+    return db.scalars(
+        select(AuditEvent).where(AuditEvent.seq >= seq).order_by(AuditEvent.seq)
+    ).all()
+
+
+def hash_before(db: Session, seq: int) -> str | None:
+    return db.scalars(
+        select(AuditEvent.hash).where(AuditEvent.seq < seq).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
 
 
 def events_for_patient(
@@ -35,7 +65,10 @@ def events_for_patient(
 
 
 def all_events(db: Session) -> Sequence[AuditEvent]:
-    return db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    """Every event: the sealed ones in chain order, then any not sealed."""
+    return db.scalars(
+        select(AuditEvent).order_by(AuditEvent.seq.is_(None), AuditEvent.seq, AuditEvent.id)
+    ).all()
 
 
 def event_by_resource(db: Session, action: str, resource_id: str) -> AuditEvent | None:

@@ -1,10 +1,16 @@
-"""Recording who read or changed what, in the same transaction as the change."""
+"""Recording who read or changed what, in the same transaction as the change.
+
+An event is written with the request and sealed into the hash chain afterwards
+(:func:`seal`): on PostgreSQL by the worker (every run) or whoever verifies the chain,
+so that requests do not wait for each other's commits on one chain lock; on SQLite at
+once, since its writer lock already makes transactions run one at a time."""
 
 from __future__ import annotations
 
 import functools
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,7 +23,8 @@ from painpath.kit.errors import Forbidden, InvalidInput
 from painpath.kit.pagination import Page, check_limit, decode_cursor, encode_cursor
 
 
-def _fields(event: AuditEvent) -> dict[str, object]:
+def audit_fields(event: Any) -> dict[str, object]:
+    """The fields an event's hash covers (of an event, or a row with the same names)."""
     return {
         "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
         "actor_user_id": str(event.actor_user_id) if event.actor_user_id else None,
@@ -78,8 +85,6 @@ def _append(
     reason: str | None,
     now: datetime | None,
 ) -> AuditEvent:
-    repository.lock_chain(db)
-    prev = repository.last_hash(db) or GENESIS
     event = AuditEvent(
         occurred_at=(now or datetime.now(UTC)).replace(microsecond=0),
         actor_user_id=actor.user_id if actor else None,
@@ -91,17 +96,61 @@ def _append(
         outcome=outcome,
         request_id=request_id,
         reason=reason,
-        prev_hash=prev,
+        prev_hash="",
+        hash="",
     )
-    event.hash = event_hash(prev, _fields(event))
+    if db.get_bind().dialect.name == "sqlite":
+        # SQLite's writer lock already runs transactions one at a time: seal at once
+        # (nothing is ever left unsealed there).
+        prev, seq = repository.chain_tail(db) or (GENESIS, 0)
+        event.prev_hash, event.seq = prev, seq + 1
+        event.hash = event_hash(prev, audit_fields(event))
     db.add(event)
     db.flush()
     return event
 
 
+SEAL_BATCH = 5_000
+
+
+def seal(db: Session, *, batch: int = SEAL_BATCH) -> int:
+    """Link every event not yet sealed into the chain, oldest first; returns how many.
+    One sealer at a time (the chain's lock, held to the caller's commit)."""
+    repository.lock_chain(db)
+    tail = repository.chain_tail(db)
+    prev, seq = tail if tail is not None else (GENESIS, 0)
+    sealed = 0
+    while True:
+        pending = repository.unsealed(db, batch)
+        for event in pending:
+            seq += 1
+            event.prev_hash = prev
+            event.seq = seq
+            event.hash = event_hash(prev, audit_fields(event))
+            prev = event.hash
+        db.flush()
+        sealed += len(pending)
+        if len(pending) < batch:
+            return sealed
+
+
+def rehash_from(db: Session, seq: int) -> None:
+    """Hash the chain again from position ``seq`` on (after a permitted change of an
+    event's fields: pseudonymisation on erasure). Seal what is pending first."""
+    seal(db)
+    prev = repository.hash_before(db, seq) or GENESIS
+    for event in repository.sealed_from(db, seq):
+        event.prev_hash = prev
+        event.hash = event_hash(prev, audit_fields(event))
+        prev = event.hash
+    db.flush()
+
+
 def verify(db: Session) -> int | None:
-    """Index of the first tampered event, or None when the whole chain is intact."""
-    return verify_chain((e.prev_hash, e.hash, _fields(e)) for e in repository.all_events(db))
+    """Seal what is pending, then check the whole chain: the index (in chain order) of
+    the first tampered event, or None when it is intact."""
+    seal(db)
+    return verify_chain((e.prev_hash, e.hash, audit_fields(e)) for e in repository.all_events(db))
 
 
 ACCESS_LOG = "access-log"

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from painpath.alerts.models import Alert
 from painpath.audit import repository as audit_repository
-from painpath.audit.domain import GENESIS, event_hash
 from painpath.audit.models import AuditEvent
 from painpath.auth.models import User
 from painpath.care.models import (
@@ -324,18 +323,19 @@ def pseudonymise_audit(
     patient_id: uuid.UUID,
     user_id: uuid.UUID | None,
     pseudonym: str,
-) -> tuple[int, int | None]:
+) -> tuple[int, int | None, int | None]:
     """Replace the patient's id (and their account's id) in the audit trail by a
-    pseudonym, then re-hash the chain from the first changed event so it verifies.
+    pseudonym. The caller re-hashes the chain from the first changed sealed event.
 
-    Returns (events changed, id of the first changed event)."""
+    Returns (events changed, id of the first changed event, chain position of the first
+    changed sealed event)."""
     audit_repository.lock_chain(db)
     match = (AuditEvent.patient_id == patient_id) | (AuditEvent.resource_id == str(patient_id))
     if user_id is not None:
         match = match | (AuditEvent.actor_user_id == user_id)
     events = list(db.scalars(select(AuditEvent).where(match).order_by(AuditEvent.id)))
     if not events:
-        return 0, None
+        return 0, None, None
     for event in events:
         marks = []
         if event.patient_id == patient_id:
@@ -350,41 +350,8 @@ def pseudonymise_audit(
         note = f"erased {'+'.join(marks)} pseudonym {pseudonym}"
         event.reason = f"{note}; {event.reason}" if event.reason else note
     db.flush()
-    first = events[0].id
-    rehash_from(db, first)
-    return len(events), first
-
-
-def audit_fields(event: AuditEvent) -> dict[str, object]:
-    """The fields the audit hash covers (as painpath.audit.service hashes them)."""
-    from datetime import UTC
-
-    return {
-        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
-        "actor_user_id": str(event.actor_user_id) if event.actor_user_id else None,
-        "actor_role": event.actor_role,
-        "patient_id": str(event.patient_id) if event.patient_id else None,
-        "resource_type": event.resource_type,
-        "resource_id": event.resource_id,
-        "action": event.action,
-        "outcome": event.outcome,
-        "request_id": event.request_id,
-        "reason": event.reason,
-    }
-
-
-def rehash_from(db: Session, first_id: int) -> None:
-    previous = db.scalars(
-        select(AuditEvent.hash).where(AuditEvent.id < first_id).order_by(AuditEvent.id.desc())
-    ).first()
-    prev = previous or GENESIS
-    for event in db.scalars(
-        select(AuditEvent).where(AuditEvent.id >= first_id).order_by(AuditEvent.id)
-    ):
-        event.prev_hash = prev
-        event.hash = event_hash(prev, audit_fields(event))
-        prev = event.hash
-    db.flush()
+    sealed = [e.seq for e in events if e.seq is not None]
+    return len(events), events[0].id, min(sealed) if sealed else None
 
 
 # Columns never put in a download: secrets and internal digests.

@@ -548,7 +548,9 @@ def erase_my_account(
     user_id = patient.user_id
     patient_id = patient.id
     repository.erase_patient(db, patient)
-    changed, first = repository.pseudonymise_audit(db, patient_id, user_id, key_name)
+    changed, first, first_sealed = repository.pseudonymise_audit(db, patient_id, user_id, key_name)
+    if first_sealed is not None:
+        audit.rehash_from(db, first_sealed)
     audit.record(
         db,
         None,

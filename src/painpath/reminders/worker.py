@@ -51,6 +51,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from painpath.audit import service as audit_service
 from painpath.config import Settings
 from painpath.db import make_session_factory, unit_of_work, utcnow
 from painpath.partitions import ensure_partitions_on
@@ -78,6 +79,7 @@ class RunCounts:
     released: int = 0
     taken_over: int = 0
     alerts_raised: int = 0
+    audit_sealed: int = 0
     errors: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -102,6 +104,7 @@ def run_once(
         raise ValueError("now must carry a time zone")
     counts = RunCounts()
     _keep_partitions(factory, now, counts)
+    _seal_audit(factory, counts)
     with unit_of_work(factory) as db:
         released, unknown = service.recover(db, now)
     counts.released, counts.unknown = released, unknown
@@ -133,6 +136,16 @@ def _keep_partitions(factory: sessionmaker[Session], now: datetime, counts: RunC
         log.info("created the partition %s", name)
     for name in report.left_in_default:
         log.warning("partition %s not created: its rows are in the default partition", name)
+
+
+def _seal_audit(factory: sessionmaker[Session], counts: RunCounts) -> None:
+    """Link the audit events written since the last run into the hash chain."""
+    try:
+        with unit_of_work(factory) as db:
+            counts.audit_sealed = audit_service.seal(db)
+    except Exception as exc:  # a fault there must not stop the reminders
+        log.error("sealing the audit trail failed: %s", type(exc).__name__)
+        counts.errors += 1
 
 
 def _plan(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from painpath import migrate
 from painpath.audit import service as audit
@@ -18,7 +19,9 @@ from painpath.audit.domain import GENESIS, event_hash, verify_chain
 from painpath.audit.models import AuditEvent
 from painpath.audit.service import audit_fields
 from painpath.auth.domain import SYSTEM_ACTOR
+from painpath.config import Settings
 from painpath.db import UtcDateTime, make_engine
+from painpath.reminders.worker import run_once
 from tests.conftest import drop_database, fresh_database_url
 
 
@@ -186,3 +189,23 @@ def test_the_downgrade_links_the_chain_in_id_order_again(
     assert len(chain) == (5 if backend == "postgresql" else 4)
     assert verify_chain(chain) is None
     assert chain[0][1] == event_hash(GENESIS, chain[0][2])
+
+
+def test_the_worker_seals_a_backlog_a_batch_per_transaction(
+    backend: str, scratch: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, engine = scratch
+    with Session(engine) as db:
+        for n in range(7):
+            _record(db, n)
+        db.commit()
+        if backend == "postgresql":
+            assert audit.seal(db, limit=2) == 2  # a limit stops part-way
+            db.commit()
+    monkeypatch.setattr(audit, "SEAL_BATCH", 2)
+    counts = run_once(sessionmaker(engine), Settings(database_url=url), datetime.now(UTC))
+    assert counts["audit_sealed"] == (5 if backend == "postgresql" else 0)
+    assert counts["errors"] == 0
+    with Session(engine) as db:
+        assert list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.id))) == list(range(1, 8))
+        assert audit.verify(db) is None

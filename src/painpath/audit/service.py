@@ -113,14 +113,19 @@ def _append(
 SEAL_BATCH = 5_000
 
 
-def seal(db: Session, *, batch: int = SEAL_BATCH) -> int:
-    """Link every event not yet sealed into the chain, oldest first; returns how many.
-    One sealer at a time (the chain's lock, held to the caller's commit)."""
+def seal(db: Session, *, batch: int = SEAL_BATCH, limit: int | None = None) -> int:
+    """Link the events not yet sealed into the chain, oldest first (all of them, or the
+    first ``limit``); returns how many. One sealer at a time (the chain's lock, held to
+    the caller's commit)."""
     repository.lock_chain(db)
     tail = repository.chain_tail(db)
     prev, seq = tail if tail is not None else (GENESIS, 0)
     sealed = 0
     while True:
+        if limit is not None:
+            batch = min(batch, limit - sealed)
+            if batch <= 0:
+                return sealed
         pending = repository.unsealed(db, batch)
         for event in pending:
             seq += 1

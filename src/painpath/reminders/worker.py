@@ -141,8 +141,14 @@ def _keep_partitions(factory: sessionmaker[Session], now: datetime, counts: RunC
 def _seal_audit(factory: sessionmaker[Session], counts: RunCounts) -> None:
     """Link the audit events written since the last run into the hash chain."""
     try:
-        with unit_of_work(factory) as db:
-            counts.audit_sealed = audit_service.seal(db)
+        # a transaction per batch, so a backlog (a worker that was down) is not one
+        # long transaction
+        for _ in range(1_000):
+            with unit_of_work(factory) as db:
+                sealed = audit_service.seal(db, limit=audit_service.SEAL_BATCH)
+            counts.audit_sealed += sealed
+            if sealed < audit_service.SEAL_BATCH:
+                break
     except Exception as exc:  # a fault there must not stop the reminders
         log.error("sealing the audit trail failed: %s", type(exc).__name__)
         counts.errors += 1

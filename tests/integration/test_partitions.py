@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -17,10 +16,8 @@ from sqlalchemy.orm import Session
 
 from painpath import migrate
 from painpath.audit import service as audit
-from painpath.audit.domain import GENESIS, event_hash, verify_chain
-from painpath.audit.service import audit_fields
 from painpath.auth.domain import SYSTEM_ACTOR, Actor, Role
-from painpath.db import UtcDateTime, make_engine
+from painpath.db import make_engine
 from painpath.diary.models import DiaryEntry
 from painpath.kit.records import Ctx
 from painpath.partitions import PARTITIONED, ensure_partitions
@@ -28,6 +25,7 @@ from painpath.questionnaires.schemas import QuestionnaireResponseCreate
 from painpath.questionnaires.service import submit_response
 from tests.conftest import drop_database, fresh_database_url
 from tests.factories import person
+from tests.integration.legacy_audit import legacy_audit, legacy_chain_breaks
 
 THIS_YEAR = datetime.now(UTC).year
 
@@ -115,69 +113,15 @@ def test_the_four_largest_tables_are_partitioned_by_year(
             db.commit()
 
 
-# the audit trail as it was at 0007 and 0008: chained in id order, no ``seq`` column
-_LEGACY_EVENTS = sa.table(
-    "audit_events",
-    sa.column("id", sa.BigInteger()),
-    sa.column("occurred_at", UtcDateTime()),
-    sa.column("actor_user_id", sa.Uuid()),
-    sa.column("actor_role", sa.String()),
-    sa.column("patient_id", sa.Uuid()),
-    sa.column("resource_type", sa.String()),
-    sa.column("resource_id", sa.String()),
-    sa.column("action", sa.String()),
-    sa.column("outcome", sa.String()),
-    sa.column("request_id", sa.String()),
-    sa.column("reason", sa.Text()),
-    sa.column("prev_hash", sa.String()),
-    sa.column("hash", sa.String()),
-)
-
-
-def _legacy_audit(engine: Engine, n: int, when: datetime) -> None:
-    """Events written as the code before 0009 wrote them: each hashed onto the last."""
-    with engine.begin() as conn:
-        for i in range(n):
-            prev = (
-                conn.execute(
-                    sa.select(_LEGACY_EVENTS.c.hash).order_by(_LEGACY_EVENTS.c.id.desc()).limit(1)
-                ).scalar()
-                or GENESIS
-            )
-            row = SimpleNamespace(
-                occurred_at=when,
-                actor_user_id=None,
-                actor_role="admin",
-                patient_id=None,
-                resource_type="report",
-                resource_id=str(i),
-                action="read",
-                outcome="allowed",
-                request_id=None,
-                reason=None,
-            )
-            conn.execute(
-                _LEGACY_EVENTS.insert().values(
-                    **vars(row), prev_hash=prev, hash=event_hash(prev, audit_fields(row))
-                )
-            )
-
-
-def _legacy_chain_breaks(engine: Engine) -> int | None:
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(_LEGACY_EVENTS).order_by(_LEGACY_EVENTS.c.id)).all()
-    return verify_chain((r.prev_hash, r.hash, audit_fields(r)) for r in rows)
-
-
 def test_converting_keeps_every_row_and_the_audit_chain(
     backend: str, scratch: tuple[str, Engine]
 ) -> None:
     _postgresql_only(backend)
     url, engine = scratch
     migrate.upgrade(url, "0007")
-    _legacy_audit(engine, 3, when=datetime(THIS_YEAR - 3, 6, 1, tzinfo=UTC))  # an old year
-    _legacy_audit(engine, 5, when=datetime.now(UTC).replace(microsecond=0))
-    assert _legacy_chain_breaks(engine) is None
+    legacy_audit(engine, 3, when=datetime(THIS_YEAR - 3, 6, 1, tzinfo=UTC))  # an old year
+    legacy_audit(engine, 5, when=datetime.now(UTC).replace(microsecond=0))
+    assert legacy_chain_breaks(engine) is None
     with engine.connect() as conn:
         before = conn.execute(sa.text("SELECT id, hash FROM audit_events ORDER BY id")).all()
 
@@ -191,14 +135,14 @@ def test_converting_keeps_every_row_and_the_audit_chain(
             ).all()
         )
     assert after == before
-    assert _legacy_chain_breaks(engine) is None
+    assert legacy_chain_breaks(engine) is None
     assert where == {f"audit_events_y{THIS_YEAR - 3}": 3, f"audit_events_y{THIS_YEAR}": 5}
     # the id sequence carries on, and the chain with it
-    _legacy_audit(engine, 1, when=datetime.now(UTC).replace(microsecond=0))
+    legacy_audit(engine, 1, when=datetime.now(UTC).replace(microsecond=0))
     with engine.connect() as conn:
         newest = conn.execute(sa.text("SELECT max(id) FROM audit_events")).scalar()
     assert newest == before[-1][0] + 1
-    assert _legacy_chain_breaks(engine) is None
+    assert legacy_chain_breaks(engine) is None
     # and on to the head, whose chain takes the events as they are
     migrate.upgrade(url)
     with Session(engine) as db:
@@ -212,7 +156,7 @@ def test_converting_keeps_every_row_and_the_audit_chain(
         ).scalar()
         count = conn.execute(sa.text("SELECT count(*) FROM audit_events")).scalar()
     assert (kind, count) == ("r", 9)
-    assert _legacy_chain_breaks(engine) is None
+    assert legacy_chain_breaks(engine) is None
 
 
 def test_the_audit_trail_stays_append_only_in_every_partition(

@@ -50,7 +50,6 @@ CLIENTS = 6
 LOAD_SECONDS = 2.5
 EXIT_LIMIT = 30.0
 CLEAN_EXIT = (0, -signal.SIGTERM)
-AUDIT_CHAIN_LOCK = 42424242  # painpath.audit.repository.lock_chain: every write takes it
 
 
 @dataclass
@@ -92,7 +91,8 @@ def one_attempt_each(
 @contextmanager
 def writes_held(fresh: FreshDatabase) -> Iterator[None]:
     """Hold the lock every write needs: SQLite's writer lock (the server waits up to its
-    busy timeout of 15 s), or on PostgreSQL the audit chain's advisory lock."""
+    busy timeout of 15 s), or on PostgreSQL the audit trail's table, which every write
+    inserts its audit event into (EXCLUSIVE mode: reads go on, inserts wait)."""
     engine = fresh.engine(pool_size=1)
     with engine.connect() as conn:
         if fresh.backend == "sqlite":
@@ -104,12 +104,11 @@ def writes_held(fresh: FreshDatabase) -> Iterator[None]:
             finally:
                 raw.execute("ROLLBACK")
         else:
-            conn.execute(text(f"SELECT pg_advisory_lock({AUDIT_CHAIN_LOCK})"))
+            conn.execute(text("LOCK TABLE audit_events IN EXCLUSIVE MODE"))
             try:
                 yield
             finally:
-                conn.execute(text(f"SELECT pg_advisory_unlock({AUDIT_CHAIN_LOCK})"))
-                conn.commit()
+                conn.rollback()
 
 
 def post_once(base_url: str, headers: dict[str, str], write: Write, out: list[Sent]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -131,12 +132,13 @@ class WriterQueue:
                 self._holder = None
 
 
-_WRITER_QUEUES: dict[int, WriterQueue] = {}
+# each SQLite engine's queue, by its dialect (one per engine; gone with the engine)
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Dialect, WriterQueue] = weakref.WeakKeyDictionary()
 
 
 def writer_queue(engine: Engine) -> WriterQueue | None:
     """The queue of a SQLite engine's transactions (None on PostgreSQL)."""
-    return _WRITER_QUEUES.get(id(engine.dialect))
+    return _WRITER_QUEUES.get(engine.dialect)
 
 
 def _dbapi(connection: Any) -> object:
@@ -167,7 +169,7 @@ def _take_sqlite_turns(engine: Engine) -> None:
     def on_close(dbapi_connection: Any, _record: Any) -> None:
         queue.release(dbapi_connection)
 
-    _WRITER_QUEUES[id(dialect)] = queue
+    _WRITER_QUEUES[dialect] = queue
     event.listen(engine, "begin", on_begin)
     event.listen(engine.pool, "close", on_close)
     event.listen(engine.pool, "invalidate", lambda c, _r, _e: queue.release(c))

@@ -103,40 +103,42 @@ def _append(
         # SQLite's writer lock already runs transactions one at a time: seal at once
         # (nothing is ever left unsealed there).
         prev, seq = repository.chain_tail(db) or (GENESIS, 0)
-        event.prev_hash, event.seq = prev, seq + 1
-        event.hash = event_hash(prev, audit_fields(event))
+        event.seq = seq + 1
+        _link(event, prev)
     db.add(event)
     db.flush()
     return event
 
 
+def _link(event: AuditEvent, prev: str) -> str:
+    """Chain ``event`` onto the hash ``prev``; returns the event's own hash."""
+    event.prev_hash = prev
+    event.hash = event_hash(prev, audit_fields(event))
+    return event.hash
+
+
 SEAL_BATCH = 5_000
 
 
-def seal(db: Session, *, batch: int = SEAL_BATCH, limit: int | None = None) -> int:
+def seal(db: Session, *, limit: int | None = None) -> int:
     """Link the events not yet sealed into the chain, oldest first (all of them, or the
-    first ``limit``); returns how many. One sealer at a time (the chain's lock, held to
-    the caller's commit)."""
+    first ``limit``), ``SEAL_BATCH`` rows read at a time; returns how many. One sealer
+    at a time (the chain's lock, held to the caller's commit)."""
     repository.lock_chain(db)
-    tail = repository.chain_tail(db)
-    prev, seq = tail if tail is not None else (GENESIS, 0)
+    prev, seq = repository.chain_tail(db) or (GENESIS, 0)
     sealed = 0
-    while True:
-        if limit is not None:
-            batch = min(batch, limit - sealed)
-            if batch <= 0:
-                return sealed
-        pending = repository.unsealed(db, batch)
+    while limit is None or sealed < limit:
+        size = SEAL_BATCH if limit is None else min(SEAL_BATCH, limit - sealed)
+        pending = repository.unsealed(db, size)
         for event in pending:
             seq += 1
-            event.prev_hash = prev
             event.seq = seq
-            event.hash = event_hash(prev, audit_fields(event))
-            prev = event.hash
+            prev = _link(event, prev)
         db.flush()
         sealed += len(pending)
-        if len(pending) < batch:
-            return sealed
+        if len(pending) < size:
+            break
+    return sealed
 
 
 def rehash_from(db: Session, seq: int) -> None:
@@ -145,9 +147,7 @@ def rehash_from(db: Session, seq: int) -> None:
     seal(db)
     prev = repository.hash_before(db, seq) or GENESIS
     for event in repository.sealed_from(db, seq):
-        event.prev_hash = prev
-        event.hash = event_hash(prev, audit_fields(event))
-        prev = event.hash
+        prev = _link(event, prev)
     db.flush()
 
 

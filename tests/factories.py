@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +18,29 @@ from painpath.auth.service import hash_token
 from painpath.care.service import add_to_care_team, create_account
 
 PASSWORD = "correct horse battery staple"
+
+_TOTP_STEPS: dict[str, int] = {}
+_TOTP_LOCK = threading.Lock()
+
+
+def unused_totp_code(secret: str) -> str:
+    """A security code not used before in this test run (PainPath refuses a replayed code,
+    and tests sign the same person in several times within 30 seconds).
+
+    PainPath accepts the codes of the previous, current and next 30-second steps. Only the
+    current and next steps are handed out: the previous step's code stops working at the
+    next step boundary, which a slow sign-in (password hashing on a busy machine, typing
+    in a browser) can cross; the current step's code stays valid for 30 seconds more.
+    When both are used up, this waits for the next step."""
+    totp = pyotp.TOTP(secret)
+    while True:
+        with _TOTP_LOCK:
+            current = int(time.time()) // totp.interval
+            step = max(current, _TOTP_STEPS.get(secret, -1) + 1)
+            if step <= current + 1:
+                _TOTP_STEPS[secret] = step
+                return totp.generate_otp(step)
+        time.sleep(1)
 
 
 @dataclass

@@ -173,23 +173,5 @@ def axe(page: Page) -> Iterator[Axe]:
     assert not unchecked, f"pages visited without an axe-core check: {unchecked}"
 
 
-_LAST_STEP: dict[str, int] = {}
-
-
-def totp_code(secret: str) -> str:
-    """A security code that has not been used yet in this test run (PainPath refuses a
-    replayed code, and several tests sign the same clinician in within 30 seconds)."""
-    import pyotp
-
-    totp = pyotp.TOTP(secret)
-    while True:
-        current = int(time.time()) // totp.interval
-        step = max(current - 1, _LAST_STEP.get(secret, -1) + 1)
-        if step <= current + 1:
-            _LAST_STEP[secret] = step
-            return totp.generate_otp(step)
-        time.sleep(1)
-
-
 def chromium_available() -> bool:
     return shutil.which("chromium") is not None or Path(CHROMIUM).exists()

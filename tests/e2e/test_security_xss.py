@@ -22,7 +22,8 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import Axe, Server, painpath, totp_code
+from tests.e2e.conftest import Axe, Server, painpath
+from tests.factories import unused_totp_code
 
 PASSWORD = "hostile payload passphrase 1"
 # Short enough for a 200-character name; each vector sets the same flag.
@@ -98,7 +99,7 @@ def _account(server: Server, role: str, name: str) -> dict[str, Any]:
 def _token(server: Server, account: dict[str, Any]) -> str:
     body = {"email": account["email"], "password": PASSWORD}
     if account.get("totp_secret"):
-        body["totp"] = totp_code(account["totp_secret"])
+        body["totp"] = unused_totp_code(account["totp_secret"])
     return str(_api(server, "POST", "/api/v1/auth/login", body=body)["token"])
 
 
@@ -293,7 +294,7 @@ def _sign_in(page: Page, axe: Axe, server: Server, account: dict[str, Any]) -> N
     page.get_by_label("Email address").fill(account["email"])
     page.get_by_label("Password").fill(PASSWORD)
     if account.get("totp_secret"):
-        page.get_by_label("Security code").fill(totp_code(account["totp_secret"]))
+        page.get_by_label("Security code").fill(unused_totp_code(account["totp_secret"]))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state("load")
     axe.check()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Axe, Server, totp_code
+from tests.e2e.conftest import Axe, Server
+from tests.factories import unused_totp_code
 
 
 def sign_in(page: Page, axe: Axe, server: Server, account: dict[str, str]) -> None:
@@ -13,7 +14,7 @@ def sign_in(page: Page, axe: Axe, server: Server, account: dict[str, str]) -> No
     page.get_by_label("Email address").fill(account["email"])
     page.get_by_label("Password").fill(account["password"])
     if account.get("totp_secret"):
-        page.get_by_label("Security code").fill(totp_code(account["totp_secret"]))
+        page.get_by_label("Security code").fill(unused_totp_code(account["totp_secret"]))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state("load")
 

@@ -30,7 +30,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx2 as httpx
-import pyotp
 from sqlalchemy import Engine, inspect, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,7 +41,7 @@ from painpath.kit.records import Ctx
 from painpath.medication import service as medication
 from painpath.medication.schemas import PrescriptionCreate, ScheduleStepIn
 from tests.conftest import drop_database, fresh_database_url
-from tests.factories import PASSWORD, Person, in_care_team, person
+from tests.factories import PASSWORD, Person, in_care_team, person, unused_totp_code
 
 BIN = Path(sys.executable).parent
 LONDON = ZoneInfo("Europe/London")
@@ -311,28 +310,11 @@ def seed(
     return Population(staff, people, prescriptions, admin)
 
 
-_TOTP_STEPS: dict[str, int] = {}
-_TOTP_LOCK = threading.Lock()
-
-
-def totp_code(secret: str) -> str:
-    """A security code not used before in this run (a replayed code is refused)."""
-    totp = pyotp.TOTP(secret)
-    while True:
-        with _TOTP_LOCK:
-            current = int(time.time()) // totp.interval
-            step = max(current - 1, _TOTP_STEPS.get(secret, -1) + 1)
-            if step <= current + 1:
-                _TOTP_STEPS[secret] = step
-                return totp.generate_otp(step)
-        time.sleep(1)
-
-
 def login(base_url: str, who: Person) -> dict[str, str]:
     """Sign in over HTTP; the bearer header."""
     body: dict[str, str] = {"email": who.email, "password": PASSWORD}
     if who.totp_secret:
-        body["totp"] = totp_code(who.totp_secret)
+        body["totp"] = unused_totp_code(who.totp_secret)
     r = httpx.post(f"{base_url}/api/v1/auth/login", json=body, timeout=60)
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
